@@ -1,0 +1,125 @@
+"""Routes and events only: each parses the request, calls chalicelib, shapes the answer."""
+
+from chalice import Chalice, Response
+
+from chalicelib import auth, services
+from chalicelib.errors import NotFound
+from chalicelib.events import pending_upload_log_line
+from chalicelib.http import ANY_CONTENT_TYPE, json_body, json_errors, required_string
+from chalicelib.sessions import MAX_USERNAME_LENGTH
+from chalicelib.settings import PENDING_PREFIX, event_bucket_name
+from chalicelib.uploads import parse_upload_key
+
+app = Chalice(app_name="avatars")
+
+
+@app.route("/", methods=["GET"])
+@json_errors
+def index():
+    return _asset_response("index.html")
+
+
+@app.route("/static/{name}", methods=["GET"])
+@json_errors
+def static_file(name):
+    return _asset_response(name)
+
+
+@app.route("/users", methods=["GET"])
+@json_errors
+def list_users():
+    uploads = services.upload_service()
+    return {
+        "users": [
+            {
+                "username": user.username,
+                "name": user.name,
+                "avatarUrl": uploads.avatar_url(user.avatar) if user.avatar else None,
+            }
+            for user in services.user_repository().list_users()
+        ]
+    }
+
+
+@app.route("/whoami", methods=["GET"])
+@json_errors
+def whoami():
+    return {"username": auth.current_user(app.current_request)}
+
+
+@app.route("/login", methods=["PUT"], content_types=ANY_CONTENT_TYPE)
+@json_errors
+def login():
+    body = json_body(app.current_request)
+    username = required_string(body, "username", MAX_USERNAME_LENGTH)
+    if services.user_repository().get_user(username) is None:
+        raise NotFound(f"There is no user {username!r}.", code="no_such_user")
+    return Response(
+        body="", status_code=204, headers={"Set-Cookie": auth.start_session(username)}
+    )
+
+
+@app.route("/logout", methods=["POST"], content_types=ANY_CONTENT_TYPE)
+@json_errors
+def logout():
+    return Response(body="", status_code=204, headers={"Set-Cookie": auth.end_session()})
+
+
+@app.route("/user/{username}/avatar", methods=["GET"])
+@json_errors
+def user_avatar(username):
+    user = services.user_repository().get_user(username)
+    if user is None or not user.avatar:
+        raise NotFound(f"User {username!r} has no avatar.", code="no_such_avatar")
+    url = services.upload_service().avatar_url(user.avatar)
+    return Response(body="", status_code=303, headers={"Location": url})
+
+
+@app.route("/uploads", methods=["POST"], content_types=ANY_CONTENT_TYPE)
+@json_errors
+def create_upload():
+    username = auth.require_user(app.current_request)
+    return Response(body=services.upload_service().create_upload(username), status_code=201)
+
+
+@app.route("/avatar", methods=["POST"], content_types=ANY_CONTENT_TYPE)
+@json_errors
+def finalize_upload():
+    # The body is checked before the session so that a malformed request reads
+    # as 400 whoever sends it; the key is proof only with a session (401).
+    body = json_body(app.current_request)
+    username = auth.require_user(app.current_request)
+    key = parse_upload_key(body.get("key"))
+    return services.upload_service().finalize_upload(username, key)
+
+
+@app.route("/debug/bucket", methods=["GET"])
+@json_errors
+def debug_bucket():
+    return {"objects": services.bucket_objects()}
+
+
+@app.route("/debug/table", methods=["GET"])
+@json_errors
+def debug_table():
+    return {"items": services.table_items()}
+
+
+@app.on_s3_event(
+    bucket=event_bucket_name(), events=["s3:ObjectCreated:*"], prefix=PENDING_PREFIX
+)
+def log_pending_upload(event):
+    print(pending_upload_log_line(event), flush=True)
+
+
+def _asset_response(name):
+    text, content_type = services.static_assets().read(name)
+    return Response(
+        body=text,
+        headers={
+            "Content-Type": content_type,
+            # Revalidate on every load, so a re-published page shows at once.
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,62 @@
+"""What the bucket holds and what the table says, for the page's two tables.
+
+A debugging view for the demo, not part of the upload flow: it makes one HEAD
+per object listed, so it lists only the newest few.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import List, Optional
+
+from botocore.exceptions import ClientError
+
+from .lifecycle import expiry_from_header, expiry_from_rules
+from .timestamps import iso_utc
+
+MAX_OBJECTS = 50
+
+
+def describe_objects(s3, settings) -> List[dict]:
+    """The newest objects under `pending/` and `avatars/`, newest first."""
+    listed = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for prefix in (settings.pending_prefix, settings.avatar_prefix):
+        for page in paginator.paginate(Bucket=settings.bucket_name, Prefix=prefix):
+            listed.extend(page.get("Contents", []))
+    listed.sort(key=lambda entry: entry["LastModified"], reverse=True)
+    listed = listed[:MAX_OBJECTS]
+    rules = _lifecycle_rules(s3, settings.bucket_name)
+
+    def describe(entry) -> Optional[dict]:
+        try:
+            head = s3.head_object(Bucket=settings.bucket_name, Key=entry["Key"])
+        except ClientError:
+            return None  # deleted since the listing
+        expiry = expiry_from_header(head.get("Expiration")) or expiry_from_rules(
+            rules, entry["Key"], entry["LastModified"]
+        )
+        return {
+            "key": entry["Key"],
+            "lastModified": iso_utc(entry["LastModified"]),
+            "size": entry["Size"],
+            "contentType": head.get("ContentType"),
+            "metadata": head.get("Metadata", {}),
+            "expiration": iso_utc(expiry) if expiry else None,
+        }
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        described = list(pool.map(describe, listed))
+    return [entry for entry in described if entry is not None]
+
+
+def describe_items(users) -> List[dict]:
+    return [user.as_item() for user in users.list_users()]
+
+
+def _lifecycle_rules(s3, bucket_name: str) -> list:
+    try:
+        return s3.get_bucket_lifecycle_configuration(Bucket=bucket_name)["Rules"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchLifecycleConfiguration":
+            return []
+        raise
+

@@ -1,0 +1,43 @@
+"""Where the pieces meet: settings, clients and the objects built from them.
+
+Routes ask here for what they need; nothing is built before the first request.
+"""
+
+import functools
+
+from . import auth, aws, inventory
+from .settings import load_settings
+from .uploads import UploadService
+from .users import DynamoUserRepository
+from .web import StaticAssets
+
+
+def user_repository() -> DynamoUserRepository:
+    return DynamoUserRepository(aws.dynamodb_client(), load_settings().table_name)
+
+
+def upload_service() -> UploadService:
+    return UploadService(aws.s3_client(), user_repository(), load_settings())
+
+
+def bucket_objects() -> list:
+    return inventory.describe_objects(aws.s3_client(), load_settings())
+
+
+def table_items() -> list:
+    return inventory.describe_items(user_repository())
+
+
+@functools.lru_cache(maxsize=1)
+def static_assets() -> StaticAssets:
+    # One per process: it holds the page's files between requests.
+    settings = load_settings()
+    return StaticAssets(aws.s3_client(), settings.bucket_name, settings.web_prefix)
+
+
+def reset():
+    """Forget settings, clients, the secret and cached files (tests)."""
+    load_settings.cache_clear()
+    aws.reset_clients()
+    auth.forget_secret()
+    static_assets.cache_clear()

@@ -1,0 +1,111 @@
+"""The app's settings, read from the environment once.
+
+Chalice puts each stage's `environment_variables` from `.chalice/config.json`
+into the environment (Lambda and `chalice local` alike); nothing else in the
+app reads `os.environ`.
+"""
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+PENDING_PREFIX = "pending/"
+AVATAR_PREFIX = "avatars/"
+WEB_PREFIX = "web/"
+
+
+class SettingsError(RuntimeError):
+    """The stage's configuration is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    bucket_name: str
+    table_name: str
+    max_upload_bytes: int
+    upload_expires_seconds: int
+    avatar_url_expires_seconds: int
+    session_ttl_seconds: int
+    # Exactly one of these two: a literal development secret (stage `local`)
+    # or the name of the SSM parameter that holds the real one (stage `dev`).
+    session_secret: Optional[str]
+    session_secret_parameter: Optional[str]
+    secure_cookies: bool
+    # Set by `make run` (the emulator); None on AWS.
+    aws_endpoint_url: Optional[str]
+
+    pending_prefix: str = PENDING_PREFIX
+    avatar_prefix: str = AVATAR_PREFIX
+    web_prefix: str = WEB_PREFIX
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "Settings":
+        secret = environ.get("SESSION_SECRET") or None
+        parameter = environ.get("SESSION_SECRET_PARAMETER") or None
+        if (secret is None) == (parameter is None):
+            raise SettingsError(
+                "Set exactly one of SESSION_SECRET and SESSION_SECRET_PARAMETER."
+            )
+        return cls(
+            # Lambda sets AWS_REGION; the local stack and the tests set
+            # AWS_DEFAULT_REGION, as the AWS CLI does.
+            region=_required(environ, "AWS_REGION", "AWS_DEFAULT_REGION"),
+            bucket_name=_required(environ, "AVATAR_BUCKET"),
+            table_name=_required(environ, "USERS_TABLE"),
+            max_upload_bytes=_positive_int(environ, "MAX_UPLOAD_BYTES", 1024 * 1024),
+            upload_expires_seconds=_positive_int(environ, "UPLOAD_EXPIRES_SECONDS", 600),
+            avatar_url_expires_seconds=_positive_int(
+                environ, "AVATAR_URL_EXPIRES_SECONDS", 3600
+            ),
+            session_ttl_seconds=_positive_int(environ, "SESSION_TTL_SECONDS", 12 * 3600),
+            session_secret=secret,
+            session_secret_parameter=parameter,
+            secure_cookies=_boolean(environ, "SECURE_COOKIES", True),
+            aws_endpoint_url=environ.get("AWS_ENDPOINT_URL_S3")
+            or environ.get("AWS_ENDPOINT_URL")
+            or None,
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """The settings of this process, read once (tests call `cache_clear`)."""
+    return Settings.from_environ(os.environ)
+
+
+def event_bucket_name() -> str:
+    """The bucket whose events the Lambda subscribes to, read when app.py is
+    imported: `chalice deploy` needs it before any request, when the rest of
+    the settings (the region, above all) may not be in the environment."""
+    return _required(os.environ, "AVATAR_BUCKET")
+
+
+def _required(environ: Mapping[str, str], *names: str) -> str:
+    for name in names:
+        if environ.get(name):
+            return environ[name]
+    raise SettingsError(f"Set {' or '.join(names)} in the stage's environment.")
+
+
+def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (environ.get(name) or "").lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise SettingsError(f"{name} must be true or false, not {raw!r}.")
+    return raw == "true"
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}.") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, not {value}.")
+    return value

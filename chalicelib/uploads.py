@@ -1,0 +1,253 @@
+"""The three-phase upload: issue a presigned POST, then finalize what arrived.
+
+The backend keeps no record of the forms it issues. The key (128 random bits,
+picked here) is the client's proof: it comes back in finalize, and every fact
+about the upload is read again from S3 then, because neither the browser nor
+the POST policy is trusted (an emulator enforces no policy at all).
+"""
+
+import json
+import logging
+import re
+import secrets
+import time
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    NotSignedIn,
+    TooLarge,
+    UnsupportedMediaType,
+)
+from .images import SNIFF_BYTES, sniff_image_type
+from .timestamps import iso_utc
+from .users import UserNotFound
+
+logger = logging.getLogger(__name__)
+
+_KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
+OWNER_METADATA = "username"
+# Keys are never reused, so a final avatar never changes.
+AVATAR_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+def new_upload_key() -> str:
+    return secrets.token_hex(16)
+
+
+def parse_upload_key(value) -> str:
+    """`value` if it is a key this service could have issued; else BadRequest."""
+    if not isinstance(value, str) or not _KEY_PATTERN.fullmatch(value):
+        raise BadRequest(
+            "The key must be the 32 lowercase hex characters returned by POST /uploads.",
+            code="invalid_key",
+        )
+    return value
+
+
+class UploadService:
+    def __init__(self, s3, users, settings, clock=time.time):
+        self._s3 = s3
+        self._users = users
+        self._settings = settings
+        self._clock = clock
+
+    @property
+    def _bucket(self):
+        return self._settings.bucket_name
+
+    def create_upload(self, username: str) -> dict:
+        """A presigned POST for a fresh key under `pending/`. No AWS call."""
+        settings = self._settings
+        key = new_upload_key()
+        expires_in = settings.upload_expires_seconds
+        form = self._s3.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=settings.pending_prefix + key,
+            Fields={f"x-amz-meta-{OWNER_METADATA}": username},
+            # boto3 adds the bucket and the exact key to these conditions.
+            Conditions=[
+                ["content-length-range", 1, settings.max_upload_bytes],
+                ["starts-with", "$Content-Type", "image/"],
+                {f"x-amz-meta-{OWNER_METADATA}": username},
+            ],
+            ExpiresIn=expires_in,
+        )
+        return {
+            "key": key,
+            "url": form["url"],
+            "fields": form["fields"],
+            "expiresAt": iso_utc(self._clock() + expires_in),
+            "maxBytes": settings.max_upload_bytes,
+        }
+
+    def finalize_upload(self, username: str, key: str) -> dict:
+        """Check `pending/<key>`, promote it, point the user at it, clean up.
+
+        Four AWS calls on the success path; nothing is deleted before the
+        database commit, so no user ever points at a missing object.
+        """
+        pending_key = self._settings.pending_prefix + key
+        avatar_key = self._settings.avatar_prefix + key
+
+        upload = self._read_pending(pending_key)
+        if upload is None:
+            return self._answer_retry(username, avatar_key, missing=True)
+        content_type = self._check_upload(username, pending_key, upload)
+
+        try:
+            self._s3.copy_object(
+                Bucket=self._bucket,
+                Key=avatar_key,
+                CopySource={"Bucket": self._bucket, "Key": pending_key},
+                # Bytes swapped in after the check are never promoted.
+                CopySourceIfMatch=upload["etag"],
+                # A final avatar is never overwritten, whatever reaches pending/.
+                IfNoneMatch="*",
+                MetadataDirective="REPLACE",
+                ContentType=content_type,
+                CacheControl=AVATAR_CACHE_CONTROL,
+                Metadata={OWNER_METADATA: username},
+            )
+        except ClientError as error:
+            if _error_code(error) not in ("PreconditionFailed", "412"):
+                raise
+            answer = self._answer_retry(username, avatar_key, missing=False)
+            # The form was used again after finalizing: drop the second copy.
+            self._delete_quietly([pending_key])
+            return answer
+
+        old_avatar_key = self._commit(username, avatar_key)
+
+        stale = [pending_key]
+        if old_avatar_key and old_avatar_key != avatar_key:
+            stale.append(old_avatar_key)
+        self._delete_quietly(stale)
+        return self._result(username, avatar_key)
+
+    def avatar_url(self, avatar_key: str) -> str:
+        return self._s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self._bucket, "Key": avatar_key},
+            ExpiresIn=self._settings.avatar_url_expires_seconds,
+        )
+
+    def _read_pending(self, pending_key: str):
+        """Size, owner, ETag and first bytes of the upload in one ranged GET."""
+        try:
+            answer = self._s3.get_object(
+                Bucket=self._bucket, Key=pending_key, Range=f"bytes=0-{SNIFF_BYTES - 1}"
+            )
+        except ClientError as error:
+            code = _error_code(error)
+            if code in ("NoSuchKey", "404"):
+                return None
+            if code != "InvalidRange":
+                raise
+            # An empty object has no byte 0 to serve; its metadata still says
+            # whose it is. Real S3 never stores one (the policy's minimum is 1).
+            answer = self._s3.head_object(Bucket=self._bucket, Key=pending_key)
+            return {
+                "size": 0,
+                "etag": answer["ETag"],
+                "owner": answer.get("Metadata", {}).get(OWNER_METADATA),
+                "head": b"",
+            }
+        with answer["Body"] as body:
+            head = body.read()
+        return {
+            "size": _total_size(answer),
+            "etag": answer["ETag"],
+            "owner": answer.get("Metadata", {}).get(OWNER_METADATA),
+            "head": head,
+        }
+
+    def _check_upload(self, username: str, pending_key: str, upload) -> str:
+        """The sniffed Content-Type of an acceptable upload; raise otherwise."""
+        if upload["owner"] != username:
+            # Not ours to judge or delete: leave another user's upload alone.
+            raise Forbidden("This upload belongs to another user.", code="not_your_upload")
+        limit = self._settings.max_upload_bytes
+        if upload["size"] > limit:
+            self._delete_quietly([pending_key])
+            raise TooLarge(f"The image is {upload['size']} bytes; the limit is {limit}.")
+        content_type = sniff_image_type(upload["head"])
+        if content_type is None:
+            self._delete_quietly([pending_key])
+            raise UnsupportedMediaType(
+                "The file is not a JPEG, PNG, GIF or WebP image.", code="not_an_image"
+            )
+        return content_type
+
+    def _answer_retry(self, username: str, avatar_key: str, missing: bool) -> dict:
+        """A finalize whose key was finalized before: unchanged if it stuck."""
+        user = self._users.get_user(username)
+        if user is not None and user.avatar == avatar_key:
+            return self._result(username, avatar_key)
+        if missing:
+            raise NotFound("There is no pending upload with this key.", code="no_such_upload")
+        raise Conflict(
+            "This upload was finalized before, or changed while it was being checked.",
+            code="upload_conflict",
+        )
+
+    def _commit(self, username: str, avatar_key: str):
+        """Swap the user's avatar; on failure, remove the copy unless it stuck."""
+        try:
+            return self._users.swap_avatar(username, avatar_key)
+        except UserNotFound:
+            self._delete_quietly([avatar_key])
+            raise NotSignedIn("This session's user no longer exists.") from None
+        except (ClientError, BotoCoreError):
+            # A timeout leaves it open whether the write happened: delete the
+            # copy only when the table shows it is not the user's avatar.
+            # If even that read fails, the copy stays for the sweeper.
+            try:
+                user = self._users.get_user(username)
+            except (ClientError, BotoCoreError):
+                user = None
+            else:
+                if user is None or user.avatar != avatar_key:
+                    self._delete_quietly([avatar_key])
+            raise
+
+    def _result(self, username: str, avatar_key: str) -> dict:
+        return {
+            "username": username,
+            "avatar": avatar_key,
+            "avatarUrl": self.avatar_url(avatar_key),
+        }
+
+    def _delete_quietly(self, keys):
+        """Delete `keys`; a failure is logged, not raised.
+
+        Only ever called with objects no user points at, so a leftover costs
+        storage, not correctness: `pending/` expires by the lifecycle rule.
+        """
+        try:
+            answer = self._s3.delete_objects(
+                Bucket=self._bucket,
+                Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+            )
+            failed = [error["Key"] for error in answer.get("Errors", [])]
+        except (ClientError, BotoCoreError):
+            failed = list(keys)
+        if failed:
+            logger.warning(json.dumps({"event": "delete_failed", "keys": failed}))
+
+
+def _total_size(get_answer) -> int:
+    # A ranged GET answers "bytes 0-63/12345"; the total follows the slash.
+    content_range = get_answer.get("ContentRange")
+    if content_range and "/" in content_range:
+        return int(content_range.rsplit("/", 1)[1])
+    return int(get_answer["ContentLength"])
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
