@@ -1,0 +1,125 @@
+"""`make run`: the whole app on this machine, with an embedded AWS emulator.
+
+1. Starts a moto server on 127.0.0.1:$MOTO_PORT (default 5000), unless
+   AWS_ENDPOINT_URL already names an emulator to use.
+2. Creates what Terraform creates on AWS (devtools/provision.py).
+3. Bridges S3 events to the Lambda handler: the bucket notifies an SQS queue,
+   and a thread hands each message to the same function AWS would invoke.
+4. Serves the app as `chalice local --stage local` does, on 127.0.0.1:$PORT
+   (default 8000), and prints the URL. Ctrl-C stops everything.
+
+Port 0 for either picks a free one (the integration tests do that).
+"""
+
+import json
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+import boto3
+import chalice.local
+from chalice.cli import create_local_server
+from chalice.cli.factory import CLIFactory
+
+from chalicelib.settings import Settings
+from devtools import moto_patches
+from devtools.provision import connect_pending_events, provision
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = "local"
+EVENT_HANDLER = "log_pending_upload"
+DEVELOPMENT_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def main():
+    for name, value in DEVELOPMENT_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
+    os.environ.update(factory.create_config_obj(chalice_stage_name=STAGE).environment_variables)
+
+    emulator = None
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        emulator = _Emulator(int(os.environ.get("MOTO_PORT", "5000")))
+        os.environ["AWS_ENDPOINT_URL"] = emulator.endpoint_url
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+
+    settings = Settings.from_environ(os.environ)
+    s3 = boto3.client("s3", region_name=settings.region)
+    sqs = boto3.client("sqs", region_name=settings.region)
+    provision(s3, boto3.client("dynamodb", region_name=settings.region), settings)
+    queue_url = connect_pending_events(s3, sqs, settings, f"{settings.bucket_name}-pending")
+
+    # Without this every response on a keep-alive connection stalls ~40 ms
+    # (Nagle's algorithm against chalice local's two sends per response).
+    chalice.local.ChaliceRequestHandler.disable_nagle_algorithm = True
+    server = create_local_server(
+        factory, "127.0.0.1", int(os.environ.get("PORT", "8000")), STAGE
+    )
+    handler = factory.create_config_obj(chalice_stage_name=STAGE).chalice_app.handler_map[
+        EVENT_HANDLER
+    ]
+    stop = threading.Event()
+    bridge = threading.Thread(
+        target=_bridge_events, args=(sqs, queue_url, handler, stop), daemon=True
+    )
+    bridge.start()
+
+    host, port = server.server.server_address[:2]
+    print(f"Emulator: {endpoint}", flush=True)
+    print(f"App:      http://{host}:{port}/  (Ctrl-C stops)", flush=True)
+    try:
+        server.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server.server_close()
+        bridge.join(timeout=5)
+        if emulator is not None:
+            emulator.stop()
+
+
+class _Emulator:
+    def __init__(self, port):
+        from moto.server import ThreadedMotoServer
+
+        moto_patches.apply()
+        # One line per emulated request (and the bridge polls every second)
+        # would bury the app's own output.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server.start()
+        host, bound_port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{bound_port}"
+
+    def stop(self):
+        self._server.stop()
+
+
+def _bridge_events(sqs, queue_url, handler, stop):
+    """Deliver each S3 notification on the queue to the Lambda handler."""
+    while not stop.is_set():
+        try:
+            answer = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            )
+        except Exception as error:  # the emulator is going away: stop quietly
+            if not stop.is_set():
+                print(f"event bridge: {error}", file=sys.stderr, flush=True)
+            return
+        for message in answer.get("Messages", []):
+            event = json.loads(message["Body"])
+            # S3 sends one s3:TestEvent when the notification is configured.
+            if "Records" in event:
+                handler(event, None)
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+if __name__ == "__main__":
+    main()
