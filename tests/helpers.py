@@ -1,0 +1,63 @@
+"""Small tools the tests share: signing in, uploading as the browser does, images."""
+
+import io
+import json
+
+from PIL import Image
+
+JSON = {"Content-Type": "application/json"}
+
+
+def sign_in(client, username):
+    """Sign in through the API; return headers that carry the session cookie."""
+    answer = client.http.put("/login", headers=JSON, body=json.dumps({"username": username}))
+    assert answer.status_code == 204, answer.body
+    cookie = answer.headers["Set-Cookie"].split(";")[0]
+    return {"Cookie": cookie}
+
+
+def post_json(client, path, body, headers):
+    return client.http.post(path, headers={**JSON, **headers}, body=json.dumps(body))
+
+
+def request_form(client, session):
+    answer = post_json(client, "/uploads", {}, session)
+    assert answer.status_code == 201, answer.body
+    return json.loads(answer.body)
+
+
+def upload(aws, key, body, owner, content_type="image/png"):
+    """What the browser's POST leaves in the bucket (moto checks no policy anyway)."""
+    aws.s3.put_object(
+        Bucket=aws.settings.bucket_name,
+        Key=aws.settings.pending_prefix + key,
+        Body=body,
+        ContentType=content_type,
+        Metadata={"username": owner},
+    )
+
+
+def finalize(client, session, key):
+    return post_json(client, "/avatar", {"key": key}, session)
+
+
+def image_bytes(image_format="PNG", size=(32, 32), color=(200, 40, 40)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def keys_under(aws, prefix):
+    answer = aws.s3.list_objects_v2(Bucket=aws.settings.bucket_name, Prefix=prefix)
+    return sorted(entry["Key"] for entry in answer.get("Contents", []))
+
+
+def avatar_of(aws, username):
+    item = aws.dynamodb.get_item(
+        TableName=aws.settings.table_name, Key={"Username": {"S": username}}
+    )["Item"]
+    return item["Avatar"]["S"]
+
+
+def body_of(answer):
+    return json.loads(answer.body) if answer.body else None

@@ -1,0 +1,142 @@
+"""The real local stack, as `make run` starts it, driven over HTTP as the browser does."""
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from devtools.seed import load_seed
+from tests.helpers import image_bytes
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 60
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """`python -m devtools.local_stack` on free ports; its URL and its output lines."""
+    environ = {
+        name: value for name, value in os.environ.items() if not name.startswith("AWS_")
+    }
+    environ.update(MOTO_PORT="0", PORT="0", PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.local_stack"],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
+    ).start()
+    try:
+        url = _wait_for_url(process, lines)
+        yield {"url": url, "lines": lines}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_for_url(process, lines):
+    deadline = time.monotonic() + STARTUP_SECONDS
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        match = re.search(r"App:\s+(http://127\.0\.0\.1:\d+/)", line)
+        if match:
+            return match.group(1)
+    raise AssertionError("the local stack did not start:\n" + "".join(seen[-30:]))
+
+
+def _wait_for_line(lines, pattern, seconds=15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if re.search(pattern, line):
+            return line
+    return None
+
+
+def test_the_three_requests_change_an_avatar_over_http(stack):
+    base = stack["url"]
+    browser = requests.Session()
+    user, _ = load_seed()[0]
+
+    page = browser.get(base)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+
+    login = browser.put(base + "login", json={"username": user["Username"]})
+    assert login.status_code == 204
+
+    # 1. the form
+    form = browser.post(base + "uploads", json={})
+    assert form.status_code == 201
+    form = form.json()
+
+    # 2. the upload, straight to the emulated bucket, fields first and the file last
+    image = image_bytes("PNG", size=(64, 64))
+    posted = requests.post(
+        form["url"],
+        data={**form["fields"], "Content-Type": "image/png"},
+        files={"file": ("me.png", image, "image/png")},
+        headers={"Origin": base.rstrip("/")},
+    )
+    assert posted.status_code == 204
+    assert posted.headers.get("Access-Control-Allow-Origin")
+
+    # The bucket's notification reached the Lambda handler through the bridge.
+    logged = _wait_for_line(stack["lines"], r'"event": "pending_upload".*' + form["key"])
+    assert logged is not None
+
+    # 3. finalize
+    final = browser.post(base + "avatar", json={"key": form["key"]})
+    assert final.status_code == 200
+    avatar = final.json()["avatar"]
+    assert avatar == f"avatars/{form['key']}"
+    assert requests.get(final.json()["avatarUrl"]).content == image
+
+    items = {item["Username"]: item for item in browser.get(base + "debug/table").json()["items"]}
+    assert items[user["Username"]]["Avatar"] == avatar
+    keys = [entry["key"] for entry in browser.get(base + "debug/bucket").json()["objects"]]
+    assert avatar in keys
+    assert user["Avatar"] not in keys
+    assert not any(key.startswith("pending/") for key in keys)
+
+
+def test_an_upload_never_finalized_shows_as_pending_with_an_expiry(stack):
+    base = stack["url"]
+    browser = requests.Session()
+    user, _ = load_seed()[1]
+    assert browser.put(base + "login", json={"username": user["Username"]}).status_code == 204
+    form = browser.post(base + "uploads", json={}).json()
+    posted = requests.post(
+        form["url"],
+        data={**form["fields"], "Content-Type": "image/png"},
+        files={"file": ("me.png", image_bytes("PNG"), "image/png")},
+    )
+    assert posted.status_code == 204
+
+    objects = browser.get(base + "debug/bucket").json()["objects"]
+    (pending,) = [entry for entry in objects if entry["key"] == f"pending/{form['key']}"]
+    assert pending["expiration"].endswith("T00:00:00Z")
+    assert pending["metadata"] == {"username": user["Username"]}
