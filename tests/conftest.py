@@ -50,6 +50,25 @@ moto_patches.apply()
 
 SEED_USERS = [user for user, _ in load_seed()]
 
+# Every AWS call (and presigned URL) the app's clients make during the whole
+# run, as (service, operation, params, presigned): tests/infra/test_policy.py
+# checks the deployed stage's IAM policy against it.
+RECORDED_CALLS = []
+
+
+def record_calls(app_client, into, presigned=True):
+    """Append each call of `app_client` to `into`; with presigned=False, skip
+    presigned URLs (signed locally: no request is made)."""
+
+    def record(params, model, context, **_):
+        is_presigned = bool(context.get("is_presign_request"))
+        if is_presigned and not presigned:
+            return
+        call = (model.service_model.service_name, model.name, dict(params))
+        into.append(call + (is_presigned,) if presigned else call)
+
+    app_client.meta.events.register("provide-client-params", record)
+
 
 @pytest.fixture
 def aws():
@@ -60,6 +79,8 @@ def aws():
         s3 = boto3.client("s3", region_name=settings.region)
         dynamodb = boto3.client("dynamodb", region_name=settings.region)
         provision(s3, dynamodb, settings)
+        for app_client in (app_aws.s3_client(), app_aws.dynamodb_client()):
+            record_calls(app_client, RECORDED_CALLS)
         yield SimpleNamespace(s3=s3, dynamodb=dynamodb, settings=settings)
         services.reset()
 
@@ -72,14 +93,8 @@ def client(aws):
 
 @pytest.fixture
 def aws_calls(aws):
-    """Every call the app's own clients make, as (service, operation, params)."""
+    """This test's AWS calls, as (service, operation, params)."""
     calls = []
-
-    def record(params, model, context, **_):
-        if context.get("is_presign_request"):
-            return  # signing a URL locally is not a call
-        calls.append((model.service_model.service_name, model.name, dict(params)))
-
     for app_client in (app_aws.s3_client(), app_aws.dynamodb_client()):
-        app_client.meta.events.register("provide-client-params", record)
+        record_calls(app_client, calls, presigned=False)
     return calls
