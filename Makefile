@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 run: $(VENV)/.installed
 	$(BIN)/python -m devtools.local_stack
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed .venv-checkov/.installed
 	$(BIN)/python -m pytest
 
 # Reinstalled whenever a requirements file changes.
@@ -19,5 +19,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# checkov's own pins conflict with the app's (see requirements-checkov.txt).
+.venv-checkov/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-checkov .pytest_cache
