@@ -54,9 +54,7 @@ def login():
     username = required_string(body, "username", MAX_USERNAME_LENGTH)
     if services.user_repository().get_user(username) is None:
         raise NotFound(f"There is no user {username!r}.", code="no_such_user")
-    return Response(
-        body="", status_code=204, headers={"Set-Cookie": auth.start_session(username)}
-    )
+    return Response(body="", status_code=204, headers={"Set-Cookie": auth.start_session(username)})
 
 
 @app.route("/logout", methods=["POST"], content_types=ANY_CONTENT_TYPE)
@@ -105,9 +103,7 @@ def debug_table():
     return {"items": services.table_items()}
 
 
-@app.on_s3_event(
-    bucket=event_bucket_name(), events=["s3:ObjectCreated:*"], prefix=PENDING_PREFIX
-)
+@app.on_s3_event(bucket=event_bucket_name(), events=["s3:ObjectCreated:*"], prefix=PENDING_PREFIX)
 def log_pending_upload(event):
     print(pending_upload_log_line(event), flush=True)
 

@@ -49,24 +49,18 @@ def s3_client():
         "s3",
         region_name=settings.region,
         endpoint_url=f"https://s3.{settings.region}.amazonaws.com",
-        config=Config(
-            signature_version="s3v4", s3={"addressing_style": "virtual"}, **_TIMEOUTS
-        ),
+        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, **_TIMEOUTS),
     )
 
 
 @_once
 def dynamodb_client():
-    return boto3.client(
-        "dynamodb", region_name=load_settings().region, config=Config(**_TIMEOUTS)
-    )
+    return boto3.client("dynamodb", region_name=load_settings().region, config=Config(**_TIMEOUTS))
 
 
 @_once
 def ssm_client():
-    return boto3.client(
-        "ssm", region_name=load_settings().region, config=Config(**_TIMEOUTS)
-    )
+    return boto3.client("ssm", region_name=load_settings().region, config=Config(**_TIMEOUTS))
 
 
 def reset_clients():

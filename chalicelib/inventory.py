@@ -59,4 +59,3 @@ def _lifecycle_rules(s3, bucket_name: str) -> list:
         if error.response["Error"]["Code"] == "NoSuchLifecycleConfiguration":
             return []
         raise
-

@@ -45,9 +45,7 @@ class Settings:
         secret = environ.get("SESSION_SECRET") or None
         parameter = environ.get("SESSION_SECRET_PARAMETER") or None
         if (secret is None) == (parameter is None):
-            raise SettingsError(
-                "Set exactly one of SESSION_SECRET and SESSION_SECRET_PARAMETER."
-            )
+            raise SettingsError("Set exactly one of SESSION_SECRET and SESSION_SECRET_PARAMETER.")
         return cls(
             # Lambda sets AWS_REGION; the local stack and the tests set
             # AWS_DEFAULT_REGION, as the AWS CLI does.
@@ -56,9 +54,7 @@ class Settings:
             table_name=_required(environ, "USERS_TABLE"),
             max_upload_bytes=_positive_int(environ, "MAX_UPLOAD_BYTES", 1024 * 1024),
             upload_expires_seconds=_positive_int(environ, "UPLOAD_EXPIRES_SECONDS", 600),
-            avatar_url_expires_seconds=_positive_int(
-                environ, "AVATAR_URL_EXPIRES_SECONDS", 3600
-            ),
+            avatar_url_expires_seconds=_positive_int(environ, "AVATAR_URL_EXPIRES_SECONDS", 3600),
             session_ttl_seconds=_positive_int(environ, "SESSION_TTL_SECONDS", 12 * 3600),
             session_secret=secret,
             session_secret_parameter=parameter,

@@ -250,4 +250,3 @@ def _total_size(get_answer) -> int:
 
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
-

@@ -45,9 +45,7 @@ class StaticAssets:
             cached = self._cache.get(name)
         conditions = {"IfNoneMatch": cached.etag} if cached else {}
         try:
-            answer = self._s3.get_object(
-                Bucket=self._bucket, Key=self._prefix + name, **conditions
-            )
+            answer = self._s3.get_object(Bucket=self._bucket, Key=self._prefix + name, **conditions)
         except ClientError as error:
             code = error.response["Error"]["Code"]
             if code in ("304", "NotModified") and cached:

@@ -44,8 +44,7 @@ def read_outputs(document) -> dict:
     missing = [
         name
         for name in REQUIRED_OUTPUTS
-        if not isinstance(document.get(name), dict)
-        or document[name].get("value") in (None, "")
+        if not isinstance(document.get(name), dict) or document[name].get("value") in (None, "")
     ]
     if missing:
         raise ConfigureError(
@@ -160,8 +159,10 @@ def main(argv=None):
     except ConfigureError as error:
         print(f"configure_stage: {error}", file=sys.stderr)
         return 2
-    print(f"Stage {STAGE!r} now uses bucket {outputs['bucket_name']} and table "
-          f"{outputs['table_name']}: run `chalice deploy --stage {STAGE}`.")
+    print(
+        f"Stage {STAGE!r} now uses bucket {outputs['bucket_name']} and table "
+        f"{outputs['table_name']}: run `chalice deploy --stage {STAGE}`."
+    )
     return 0
 
 

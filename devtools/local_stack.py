@@ -41,7 +41,8 @@ def main():
     for name, value in DEVELOPMENT_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
-    os.environ.update(factory.create_config_obj(chalice_stage_name=STAGE).environment_variables)
+    config = factory.create_config_obj(chalice_stage_name=STAGE)
+    os.environ.update(config.environment_variables)
 
     emulator = None
     if not os.environ.get("AWS_ENDPOINT_URL"):
@@ -58,12 +59,9 @@ def main():
     # Without this every response on a keep-alive connection stalls ~40 ms
     # (Nagle's algorithm against chalice local's two sends per response).
     chalice.local.ChaliceRequestHandler.disable_nagle_algorithm = True
-    server = create_local_server(
-        factory, "127.0.0.1", int(os.environ.get("PORT", "8000")), STAGE
-    )
-    handler = factory.create_config_obj(chalice_stage_name=STAGE).chalice_app.handler_map[
-        EVENT_HANDLER
-    ]
+    server = create_local_server(factory, "127.0.0.1", int(os.environ.get("PORT", "8000")), STAGE)
+    # The app module is imported once: this is the object the server routes to.
+    handler = config.chalice_app.handler_map[EVENT_HANDLER]
     stop = threading.Event()
     bridge = threading.Thread(
         target=_bridge_events, args=(sqs, queue_url, handler, stop), daemon=True

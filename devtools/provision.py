@@ -15,11 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 STATIC_DIR = ROOT / "static"
 PENDING_EXPIRATION_DAYS = 1
 
+
 def provision(s3, dynamodb, settings, cors_origins=("*",)):
     create_bucket(s3, settings, cors_origins)
     create_table(dynamodb, settings.table_name)
     seed_users(s3, dynamodb, settings)
     publish_page(s3, settings)
+
 
 def create_bucket(s3, settings, cors_origins):
     bucket = settings.bucket_name
@@ -48,6 +50,7 @@ def create_bucket(s3, settings, cors_origins):
         Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle_rules(settings)}
     )
 
+
 def lifecycle_rules(settings):
     """The same rules as infra/storage.tf."""
     return [
@@ -65,6 +68,7 @@ def lifecycle_rules(settings):
         },
     ]
 
+
 def create_table(dynamodb, table_name):
     try:
         dynamodb.create_table(
@@ -76,6 +80,7 @@ def create_table(dynamodb, table_name):
     except dynamodb.exceptions.ResourceInUseException:
         return
     dynamodb.get_waiter("table_exists").wait(TableName=table_name)
+
 
 def seed_users(s3, dynamodb, settings):
     for user, image in load_seed():
@@ -96,6 +101,7 @@ def seed_users(s3, dynamodb, settings):
             Metadata={OWNER_METADATA: user["Username"]},
         )
 
+
 def publish_page(s3, settings, static_dir=STATIC_DIR):
     for path in sorted(static_dir.iterdir()):
         if path.is_file():
@@ -106,6 +112,7 @@ def publish_page(s3, settings, static_dir=STATIC_DIR):
                 Body=path.read_bytes(),
                 ContentType=content_type,
             )
+
 
 def connect_pending_events(s3, sqs, settings, queue_name):
     """Have the bucket tell an SQS queue of each new pending upload.
@@ -134,4 +141,3 @@ def connect_pending_events(s3, sqs, settings, queue_name):
         },
     )
     return queue_url
-

@@ -18,7 +18,11 @@ SEED = 20261124
 USER_COUNT = 3
 IMAGE_SIZE = 256
 # Background and figure colours, one pair per user.
-PALETTE = [((38, 70, 83), (233, 196, 106)), ((42, 157, 143), (244, 162, 97)), ((231, 111, 81), (38, 70, 83))]
+PALETTE = [
+    ((38, 70, 83), (233, 196, 106)),
+    ((42, 157, 143), (244, 162, 97)),
+    ((231, 111, 81), (38, 70, 83)),
+]
 
 
 def make_users(count=USER_COUNT, seed=SEED):

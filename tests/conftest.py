@@ -25,8 +25,13 @@ def _export_local_stage():
         AWS_SESSION_TOKEN="testing",
         AWS_DEFAULT_REGION="us-east-1",
     )
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB",
-                 "AWS_REGION", "AWS_PROFILE"):
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_REGION",
+        "AWS_PROFILE",
+    ):
         os.environ.pop(name, None)
 
 

@@ -78,8 +78,7 @@ def test_concurrent_updates_of_one_item_each_return_a_distinct_old_value():
 
         for round_number in range(10):
             threads = [
-                threading.Thread(target=swap, args=(f"round{round_number}-{i}",))
-                for i in range(8)
+                threading.Thread(target=swap, args=(f"round{round_number}-{i}",)) for i in range(8)
             ]
             for thread in threads:
                 thread.start()

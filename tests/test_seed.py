@@ -12,7 +12,9 @@ def test_the_committed_seed_is_reproduced_byte_for_byte(tmp_path):
     users = write_seed(tmp_path)
     assert (tmp_path / USERS_FILE).read_text() == (SEED_DIR / USERS_FILE).read_text()
     for user in users:
-        assert (tmp_path / image_file(user)).read_bytes() == (SEED_DIR / image_file(user)).read_bytes()
+        assert (tmp_path / image_file(user)).read_bytes() == (
+            SEED_DIR / image_file(user)
+        ).read_bytes()
 
 
 def test_the_seed_has_three_users_with_distinct_png_avatars_under_avatars():

@@ -284,9 +284,12 @@ def test_finalize_whose_commit_fails_answers_503_removes_the_copy_and_can_be_ret
     assert answer.status_code == 503
     assert set(body_of(answer)) == {"error", "message"}
     assert stored_state(aws) == before
-    assert aws.s3.head_object(
-        Bucket=aws.settings.bucket_name, Key=avatar_of(aws, ALICE)
-    )["ContentLength"] > 0
+    assert (
+        aws.s3.head_object(Bucket=aws.settings.bucket_name, Key=avatar_of(aws, ALICE))[
+            "ContentLength"
+        ]
+        > 0
+    )
 
     retry = finalize(client, alice, form["key"])
     assert retry.status_code == 200

@@ -98,7 +98,15 @@ def test_login_as_an_unknown_user_is_404(client):
 
 
 @pytest.mark.parametrize(
-    "body", ['{"username": ""}', '{"username": 5}', "{}", "[]", "not json", '{"username": "' + "a" * 200 + '"}']
+    "body",
+    [
+        '{"username": ""}',
+        '{"username": 5}',
+        "{}",
+        "[]",
+        "not json",
+        '{"username": "' + "a" * 200 + '"}',
+    ],
 )
 def test_login_with_a_bad_body_is_400(client, body):
     answer = client.http.put("/login", headers=JSON, body=body)

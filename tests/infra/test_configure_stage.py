@@ -141,7 +141,9 @@ def test_the_committed_policy_has_the_statements_the_command_writes():
     rendered = configure_stage.render_policy(read_outputs(SAMPLE_OUTPUT_JSON))
 
     def shape(policy):
-        return [(s["Sid"], s["Effect"], s["Action"], len(s["Resource"])) for s in policy["Statement"]]
+        return [
+            (s["Sid"], s["Effect"], s["Action"], len(s["Resource"])) for s in policy["Statement"]
+        ]
 
     assert shape(committed) == shape(rendered)
 

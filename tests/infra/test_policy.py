@@ -45,8 +45,10 @@ def iam_requests(call, settings):
                 ("s3:PutObject", f"{bucket}/{params['Key']}"),
             ]
         if operation == "DeleteObjects":
-            return [("s3:DeleteObject", f"{bucket}/{entry['Key']}")
-                    for entry in params["Delete"]["Objects"]]
+            return [
+                ("s3:DeleteObject", f"{bucket}/{entry['Key']}")
+                for entry in params["Delete"]["Objects"]
+            ]
         if operation == "ListObjectsV2":
             return [("s3:ListBucket", bucket)]
         if operation == "GetBucketLifecycleConfiguration":
@@ -114,8 +116,14 @@ def walk(aws, client, monkeypatch):
     # The browser's POST is signed with the Lambda role's credentials, so S3
     # checks PutObject on the key against this policy. No boto3 call shows it.
     for form in forms:
-        calls.append(("s3", "PutObject", {"Bucket": aws.settings.bucket_name,
-                                          "Key": form["fields"]["key"]}, True))
+        calls.append(
+            (
+                "s3",
+                "PutObject",
+                {"Bucket": aws.settings.bucket_name, "Key": form["fields"]["key"]},
+                True,
+            )
+        )
 
     boto3.client("ssm", region_name=aws.settings.region).put_parameter(
         Name=SECRET_PARAMETER, Value="s3cret", Type="SecureString"
@@ -164,7 +172,6 @@ def test_the_policy_grants_logs_only_with_a_wildcard(policy):
 
 def test_a_call_outside_the_policy_is_caught(aws, policy):
     # The check itself can fail: a write to web/ is not something the app does.
-    call = ("s3", "PutObject", {"Bucket": aws.settings.bucket_name, "Key": "web/index.html"},
-            False)
+    call = ("s3", "PutObject", {"Bucket": aws.settings.bucket_name, "Key": "web/index.html"}, False)
     (request,) = iam_requests(call, aws.settings)
     assert allowing_statements(policy, *request) == []

@@ -3,7 +3,6 @@
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 from chalicelib.settings import AVATAR_PREFIX, PENDING_PREFIX, WEB_PREFIX
 from devtools.configure_stage import REQUIRED_OUTPUTS
@@ -20,8 +19,14 @@ def bucket_ref(body):
 
 def test_infra_is_split_by_concern():
     files = {path.name for path in INFRA.glob("*.tf")}
-    assert {"versions.tf", "variables.tf", "storage.tf", "database.tf", "web.tf",
-            "outputs.tf"} <= files
+    assert {
+        "versions.tf",
+        "variables.tf",
+        "storage.tf",
+        "database.tf",
+        "web.tf",
+        "outputs.tf",
+    } <= files
 
 
 def test_terraform_and_the_providers_are_pinned_to_the_current_lines(terraform):
@@ -102,17 +107,25 @@ def test_cors_allows_post_from_the_allowed_origins_and_nothing_else(terraform):
 def test_the_bucket_is_private_encrypted_owner_enforced_and_tls_only(terraform):
     bucket = terraform.resource(*BUCKET)
     assert bucket["force_destroy"] is True
-    assert not {"lifecycle_rule", "cors_rule", "acl", "policy", "versioning",
-                "server_side_encryption_configuration"} & set(bucket)
+    assert not {
+        "lifecycle_rule",
+        "cors_rule",
+        "acl",
+        "policy",
+        "versioning",
+        "server_side_encryption_configuration",
+    } & set(bucket)
     block = terraform.resource("aws_s3_bucket_public_access_block", "avatars")
-    for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                    "restrict_public_buckets"):
+    for setting in (
+        "block_public_acls",
+        "block_public_policy",
+        "ignore_public_acls",
+        "restrict_public_buckets",
+    ):
         assert block[setting] is True, setting
     ownership = terraform.resource("aws_s3_bucket_ownership_controls", "avatars")
     assert ownership["rule"] == [{"object_ownership": "BucketOwnerEnforced"}]
-    encryption = terraform.resource(
-        "aws_s3_bucket_server_side_encryption_configuration", "avatars"
-    )
+    encryption = terraform.resource("aws_s3_bucket_server_side_encryption_configuration", "avatars")
     assert encryption["rule"][0]["apply_server_side_encryption_by_default"] == [
         {"sse_algorithm": "AES256"}
     ]

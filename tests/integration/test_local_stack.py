@@ -24,9 +24,7 @@ STARTUP_SECONDS = 60
 @pytest.fixture(scope="module")
 def stack():
     """`python -m devtools.local_stack` on free ports; its URL and its output lines."""
-    environ = {
-        name: value for name, value in os.environ.items() if not name.startswith("AWS_")
-    }
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     environ.update(MOTO_PORT="0", PORT="0", PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "devtools.local_stack"],

@@ -24,12 +24,7 @@ def _head(data: bytes) -> bytes:
 def _png_ihdr(width: int, height: int) -> bytes:
     """A PNG signature and an IHDR chunk with a correct CRC."""
     body = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + struct.pack(">I", 13)
-        + body
-        + struct.pack(">I", zlib.crc32(body))
-    )
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + body + struct.pack(">I", zlib.crc32(body))
 
 
 # --- real images are recognised ----------------------------------------------

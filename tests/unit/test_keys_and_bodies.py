@@ -148,7 +148,12 @@ def test_json_body_refuses_a_request_without_a_content_type():
 
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;charset=UTF-8"],
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        " application/json ;charset=UTF-8",
+    ],
 )
 def test_json_body_reads_a_json_object_declared_as_json(content_type):
     request = FakeRequest(b'{"username": "alice", "n": 1}', content_type=content_type)
@@ -166,7 +171,16 @@ def test_json_body_reads_an_empty_object():
 
 @pytest.mark.parametrize(
     "raw_body",
-    [b"", None, b"{", b"{'a': 1}", b"not json", b'{"a": 1} trailing', b"\xff\xfe\x00garbage", b"NaN-ish"],
+    [
+        b"",
+        None,
+        b"{",
+        b"{'a': 1}",
+        b"not json",
+        b'{"a": 1} trailing',
+        b"\xff\xfe\x00garbage",
+        b"NaN-ish",
+    ],
     ids=["empty", "none", "unclosed", "single-quotes", "words", "trailing", "bad-bytes", "nan-ish"],
 )
 def test_json_body_refuses_invalid_json(raw_body):

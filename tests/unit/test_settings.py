@@ -152,7 +152,12 @@ def test_a_settings_error_is_a_runtime_error():
 
 @pytest.mark.parametrize(
     "name",
-    ["MAX_UPLOAD_BYTES", "UPLOAD_EXPIRES_SECONDS", "AVATAR_URL_EXPIRES_SECONDS", "SESSION_TTL_SECONDS"],
+    [
+        "MAX_UPLOAD_BYTES",
+        "UPLOAD_EXPIRES_SECONDS",
+        "AVATAR_URL_EXPIRES_SECONDS",
+        "SESSION_TTL_SECONDS",
+    ],
 )
 @pytest.mark.parametrize("raw", ["abc", "0", "-5", "1.5", "1e3"])
 def test_a_number_that_is_not_a_positive_whole_number_is_a_settings_error(name, raw):
