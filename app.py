@@ -1,6 +1,6 @@
 """Routes and events only: each parses the request, calls chalicelib, shapes the answer."""
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
 from chalicelib import auth, services
 from chalicelib.errors import NotFound
@@ -106,6 +106,11 @@ def debug_table():
 @app.on_s3_event(bucket=event_bucket_name(), events=["s3:ObjectCreated:*"], prefix=PENDING_PREFIX)
 def log_pending_upload(event):
     print(pending_upload_log_line(event), flush=True)
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def sweep_orphaned_avatars(event):
+    services.sweep_orphaned_avatars()
 
 
 def _asset_response(name):

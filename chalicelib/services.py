@@ -4,8 +4,9 @@ Routes ask here for what they need; nothing is built before the first request.
 """
 
 import functools
+from datetime import datetime, timezone
 
-from . import auth, aws, inventory
+from . import auth, aws, inventory, sweeper
 from .settings import load_settings
 from .uploads import UploadService
 from .users import DynamoUserRepository
@@ -22,6 +23,12 @@ def upload_service() -> UploadService:
 
 def bucket_objects() -> list:
     return inventory.describe_objects(aws.s3_client(), load_settings())
+
+
+def sweep_orphaned_avatars() -> list:
+    return sweeper.sweep_orphaned_avatars(
+        aws.s3_client(), user_repository(), load_settings(), now=datetime.now(timezone.utc)
+    )
 
 
 def table_items() -> list:
