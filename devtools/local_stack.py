@@ -59,6 +59,9 @@ def main():
     # Without this every response on a keep-alive connection stalls ~40 ms
     # (Nagle's algorithm against chalice local's two sends per response).
     chalice.local.ChaliceRequestHandler.disable_nagle_algorithm = True
+    # socketserver's listen backlog of 5 resets connections when a page (or a
+    # test) opens more at once; Lambda behind API Gateway has no such limit.
+    chalice.local.ThreadedHTTPServer.request_queue_size = 128
     server = create_local_server(factory, "127.0.0.1", int(os.environ.get("PORT", "8000")), STAGE)
     # The app module is imported once: this is the object the server routes to.
     handler = config.chalice_app.handler_map[EVENT_HANDLER]

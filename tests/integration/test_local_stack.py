@@ -1,66 +1,23 @@
 """The real local stack, as `make run` starts it, driven over HTTP as the browser does."""
 
-import os
 import queue
 import re
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from devtools.seed import load_seed
 from tests.helpers import image_bytes
+from tests.stack import post_file, running_stack
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
 def stack():
-    """`python -m devtools.local_stack` on free ports; its URL and its output lines."""
-    environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    environ.update(MOTO_PORT="0", PORT="0", PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.local_stack"],
-        cwd=ROOT,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines = queue.Queue()
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
-    ).start()
-    try:
-        url = _wait_for_url(process, lines)
-        yield {"url": url, "lines": lines}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _wait_for_url(process, lines):
-    deadline = time.monotonic() + STARTUP_SECONDS
-    seen = []
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            if process.poll() is not None:
-                break
-            continue
-        seen.append(line)
-        match = re.search(r"App:\s+(http://127\.0\.0\.1:\d+/)", line)
-        if match:
-            return match.group(1)
-    raise AssertionError("the local stack did not start:\n" + "".join(seen[-30:]))
+    with running_stack() as running:
+        yield running
 
 
 def _wait_for_line(lines, pattern, seconds=15):
@@ -127,12 +84,7 @@ def test_an_upload_never_finalized_shows_as_pending_with_an_expiry(stack):
     user, _ = load_seed()[1]
     assert browser.put(base + "login", json={"username": user["Username"]}).status_code == 204
     form = browser.post(base + "uploads", json={}).json()
-    posted = requests.post(
-        form["url"],
-        data={**form["fields"], "Content-Type": "image/png"},
-        files={"file": ("me.png", image_bytes("PNG"), "image/png")},
-    )
-    assert posted.status_code == 204
+    assert post_file(form, image_bytes("PNG")).status_code == 204
 
     objects = browser.get(base + "debug/bucket").json()["objects"]
     (pending,) = [entry for entry in objects if entry["key"] == f"pending/{form['key']}"]
