@@ -96,7 +96,7 @@ class UploadService:
 
         upload = self._read_pending(pending_key)
         if upload is None:
-            return self._answer_retry(username, avatar_key, missing=True)
+            return self._answer_missing(username, avatar_key)
         content_type = self._check_upload(username, pending_key, upload)
 
         try:
@@ -116,10 +116,19 @@ class UploadService:
         except ClientError as error:
             if _error_code(error) not in ("PreconditionFailed", "412"):
                 raise
-            answer = self._answer_retry(username, avatar_key, missing=False)
-            # The form was used again after finalizing: drop the second copy.
-            self._delete_quietly([pending_key])
-            return answer
+            user = self._users.get_user(username)
+            if user is not None and user.avatar == avatar_key:
+                # The form was used again after finalizing: drop the second copy.
+                self._delete_quietly([pending_key])
+                return self._result(username, avatar_key)
+            if not self._is_own_copy(username, avatar_key):
+                raise Conflict(
+                    "This upload was finalized before, or changed while it was being checked.",
+                    code="upload_conflict",
+                ) from None
+            # An earlier attempt copied this upload and stopped before the
+            # commit (or botocore resent a copy whose answer was lost): the
+            # copy is this user's checked upload, so commit it now.
 
         old_avatar_key = self._commit(username, avatar_key)
 
@@ -183,37 +192,40 @@ class UploadService:
             )
         return content_type
 
-    def _answer_retry(self, username: str, avatar_key: str, missing: bool) -> dict:
-        """A finalize whose key was finalized before: unchanged if it stuck."""
+    def _answer_missing(self, username: str, avatar_key: str) -> dict:
+        """No pending object: a retry of a finalize that stuck, or an unknown key."""
         user = self._users.get_user(username)
         if user is not None and user.avatar == avatar_key:
             return self._result(username, avatar_key)
-        if missing:
-            raise NotFound("There is no pending upload with this key.", code="no_such_upload")
-        raise Conflict(
-            "This upload was finalized before, or changed while it was being checked.",
-            code="upload_conflict",
-        )
+        raise NotFound("There is no pending upload with this key.", code="no_such_upload")
+
+    def _is_own_copy(self, username: str, avatar_key: str) -> bool:
+        """Whether `avatar_key` exists and finalize wrote it for this user.
+
+        Keys are random and a copy never overwrites, so such an object holds
+        bytes this user uploaded and finalize checked.
+        """
+        try:
+            answer = self._s3.head_object(Bucket=self._bucket, Key=avatar_key)
+        except ClientError as error:
+            if _error_code(error) in ("NoSuchKey", "404"):
+                return False
+            raise
+        return answer.get("Metadata", {}).get(OWNER_METADATA) == username
 
     def _commit(self, username: str, avatar_key: str):
-        """Swap the user's avatar; on failure, remove the copy unless it stuck."""
+        """Swap the user's avatar to `avatar_key`; return the one it replaced.
+
+        If the swap fails, the copy stays: a retry of the same finalize commits
+        it, and without one the sweeper removes it after an hour. Deleting it
+        here could race a concurrent retry that has just committed it.
+        """
         try:
             return self._users.swap_avatar(username, avatar_key)
         except UserNotFound:
+            # No item, so no retry can ever point at the copy.
             self._delete_quietly([avatar_key])
             raise NotSignedIn("This session's user no longer exists.") from None
-        except (ClientError, BotoCoreError):
-            # A timeout leaves it open whether the write happened: delete the
-            # copy only when the table shows it is not the user's avatar.
-            # If even that read fails, the copy stays for the sweeper.
-            try:
-                user = self._users.get_user(username)
-            except (ClientError, BotoCoreError):
-                user = None
-            else:
-                if user is None or user.avatar != avatar_key:
-                    self._delete_quietly([avatar_key])
-            raise
 
     def _result(self, username: str, avatar_key: str) -> dict:
         return {
