@@ -17,6 +17,12 @@ const els = {
   signOut: $("#sign-out"),
   uploads: $("#uploads"),
   progress: $("#progress"),
+  steps: {
+    form: $('#steps [data-step="form"]'),
+    upload: $('#steps [data-step="upload"]'),
+    finalize: $('#steps [data-step="finalize"]'),
+  },
+  stepStatus: $("#step-status"),
   error: $("#error"),
   log: $("#log"),
   bucket: $("#bucket-table tbody"),
@@ -101,6 +107,37 @@ function report(err, prefix = "error") {
   const status = err.status ? ` (${err.status}${err.error ? ` ${err.error}` : ""})` : "";
   log(`${prefix}${status}: ${err.message}`, "error");
   showError(err.message);
+}
+
+// The three steps of the current upload: each <li> in #steps carries
+// data-state pending|active|done|error, and #step-status says what happens now.
+const STEP_ORDER = ["form", "upload", "finalize"];
+let currentStep = null;
+
+function resetSteps() {
+  currentStep = null;
+  for (const name of STEP_ORDER) els.steps[name].dataset.state = "pending";
+}
+
+function setStatus(text) {
+  els.stepStatus.textContent = text;
+}
+
+function startStep(name, status) {
+  currentStep = name;
+  els.steps[name].dataset.state = "active";
+  setStatus(status);
+}
+
+function finishStep(name) {
+  els.steps[name].dataset.state = "done";
+  if (currentStep === name) currentStep = null;
+}
+
+function failSteps(message) {
+  if (currentStep) els.steps[currentStep].dataset.state = "error";
+  currentStep = null;
+  setStatus(`failed: ${message}`);
 }
 
 // ---------------------------------------------------------------- rendering
@@ -259,7 +296,10 @@ function postToS3(form, file) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.url);
     xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable) els.progress.value = (event.loaded / event.total) * 100;
+      if (!event.lengthComputable) return;
+      const percent = (event.loaded / event.total) * 100;
+      els.progress.value = percent;
+      setStatus(`uploading ${Math.floor(percent)}%…`);
     };
     xhr.onload = () => {
       if ([200, 201, 204].includes(xhr.status)) {
@@ -284,19 +324,30 @@ function finalize(key) {
 // ---------------------------------------------------------------- flows
 
 async function changeAvatar(file, mode) {
+  startStep("form", "requesting form…");
   const form = await requestForm(file);
+  finishStep("form");
   refresh();
+  startStep("upload", "uploading 0%…");
   await postToS3(form, file);
+  finishStep("upload");
   log(`2/3 uploaded ${formatSize(file.size)}`);
   refresh();
   if (mode === "skip") {
     log(`3/3 skipped: ${form.key} is left for the lifecycle rule to expire`);
+    setStatus("done (finalize skipped: the pending object waits for the lifecycle rule)");
     return;
   }
+  startStep("finalize", "finalizing…");
   const first = await finalize(form.key);
+  finishStep("finalize");
   log(`3/3 finalized: ${first.avatar}`);
-  if (mode !== "reuse") return;
+  if (mode !== "reuse") {
+    setStatus("done");
+    return;
+  }
   refresh();
+  setStatus("reusing the form…");
 
   // Replay: the same presigned form is still valid, so S3 may well accept a
   // second copy. The point is that finalizing it again must not change the
@@ -315,6 +366,7 @@ async function changeAvatar(file, mode) {
   } catch (err) {
     report(err, "reuse: finalize again refused");
   }
+  setStatus("done (form reused)");
 }
 
 let busy = false;
@@ -327,18 +379,21 @@ async function onFileChosen(input, mode) {
   const file = input.files && input.files[0];
   if (!file || busy) return;
   clearError();
+  resetSteps();
   // Checked in the browser first: a bad file costs no request at all.
   const problem = checkFile(file, MAX_BYTES_BEFORE_FORM);
   if (problem) {
     input.value = "";
     log(problem, "error");
     showError(problem);
+    failSteps(problem);
     return;
   }
   setBusy(true);
   try {
     await changeAvatar(file, mode);
   } catch (err) {
+    failSteps(err.message);
     report(err, "upload failed");
   } finally {
     input.value = ""; // so the same file can be chosen again
