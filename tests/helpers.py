@@ -52,6 +52,17 @@ def keys_under(aws, prefix):
     return sorted(entry["Key"] for entry in answer.get("Contents", []))
 
 
+def table_items(aws):
+    """Every item of the users table, each as canonical JSON, sorted: comparable snapshots."""
+    items = aws.dynamodb.scan(TableName=aws.settings.table_name, ConsistentRead=True)["Items"]
+    return sorted(json.dumps(item, sort_keys=True) for item in items)
+
+
+def stored_state(aws):
+    """What finalize must not change when it refuses: the items and the final objects."""
+    return table_items(aws), keys_under(aws, "avatars/")
+
+
 def avatar_of(aws, username):
     item = aws.dynamodb.get_item(
         TableName=aws.settings.table_name, Key={"Username": {"S": username}}

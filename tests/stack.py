@@ -30,7 +30,9 @@ def running_stack(module="devtools.local_stack"):
         text=True,
     )
     lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
+    ).start()
     try:
         yield {"url": _wait_for_url(process, lines), "lines": lines}
     finally:

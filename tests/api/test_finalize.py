@@ -1,7 +1,5 @@
 """POST /avatar: finalize checks the upload again, promotes it and swaps the avatar."""
 
-import json
-
 import pytest
 from botocore.exceptions import ClientError
 
@@ -17,18 +15,13 @@ from tests.helpers import (
     post_json,
     request_form,
     sign_in,
+    stored_state,
     upload,
 )
 
 ALICE = SEED_USERS[0]["Username"]
 BOB = SEED_USERS[1]["Username"]
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-
-
-def stored_state(aws):
-    """Everything finalize must not change when it refuses: items and final objects."""
-    items = aws.dynamodb.scan(TableName=aws.settings.table_name)["Items"]
-    return sorted(json.dumps(item, sort_keys=True) for item in items), keys_under(aws, "avatars/")
 
 
 @pytest.fixture

@@ -71,7 +71,10 @@ def page(browser, stack_url, request):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.console_errors = []
-    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    page.on(
+        "console",
+        lambda message: message.type == "error" and page.console_errors.append(message.text),
+    )
     page.on("pageerror", lambda error: page.console_errors.append(str(error)))
     page.goto(stack_url)
     yield page

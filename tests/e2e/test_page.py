@@ -169,7 +169,9 @@ def test_a_normal_upload_replaces_the_avatar_everywhere(page):
     expect(page.locator("#steps li")).to_have_count(3)
     for step in page.locator("#steps li").all():
         expect(step).to_have_attribute("data-state", "done")
-    assert page.evaluate("() => { const p = document.querySelector('#progress'); return [p.value, p.max]; }") == [100, 100]
+    assert page.evaluate(
+        "() => { const p = document.querySelector('#progress'); return [p.value, p.max]; }"
+    ) == [100, 100]
     assert same_colour(displayed_centre_pixel(page, user), colour)
     keys = bucket_keys(page)
     assert after_avatar in keys
@@ -207,9 +209,12 @@ def test_reusing_the_form_keeps_the_first_uploads_avatar(page):
     wait_for_table_avatar_change(page, user, before_avatar)
 
     assert table_avatar(page, user) == f"avatars/{form['key']}"
-    assert page.evaluate(
-        f"() => document.querySelector('.user-card[data-username=\"{user}\"] img').naturalWidth"
-    ) > 0
+    assert (
+        page.evaluate(
+            f"() => document.querySelector('.user-card[data-username=\"{user}\"] img').naturalWidth"
+        )
+        > 0
+    )
     assert same_colour(displayed_centre_pixel(page, user), colour)
 
 
@@ -229,7 +234,9 @@ def test_bad_files_show_an_error_and_change_nothing(page):
 
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
     # An SVG declared as such: refused in the browser before step 1.
-    page.set_input_files("#upload-normal", files=[file_payload(svg, name="a.svg", mime="image/svg+xml")])
+    page.set_input_files(
+        "#upload-normal", files=[file_payload(svg, name="a.svg", mime="image/svg+xml")]
+    )
     expect(error).to_contain_text("a.svg")
     # An SVG declared as PNG: the app refuses it at finalize.
     page.evaluate("() => { document.querySelector('#error').textContent = ''; }")
@@ -277,9 +284,12 @@ def test_a_network_failure_in_the_s3_upload_shows_an_error_and_keeps_the_avatar(
     expect(page.locator("#steps [data-step=upload]")).to_have_attribute("data-state", "error")
     expect(page.locator("#step-status")).to_have_text(re.compile(r"^failed: "))
     assert table_avatar(page, user) == before_avatar
-    assert page.evaluate(
-        f"() => document.querySelector('.user-card[data-username=\"{user}\"] img').naturalWidth"
-    ) > 0
+    assert (
+        page.evaluate(
+            f"() => document.querySelector('.user-card[data-username=\"{user}\"] img').naturalWidth"
+        )
+        > 0
+    )
 
 
 def test_a_screenshot_after_an_avatar_change_is_saved_to_docs(page):

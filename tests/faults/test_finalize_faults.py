@@ -38,6 +38,7 @@ from moto.core.models import botocore_stubber
 from chalicelib import aws as app_aws
 from chalicelib.sweeper import sweep_orphaned_avatars
 from chalicelib.users import DynamoUserRepository
+from tests import helpers
 from tests.conftest import SEED_USERS
 from tests.helpers import (
     avatar_of,
@@ -127,12 +128,8 @@ def unreferenced_finals(aws):
 
 
 def stored_state(aws):
-    items = aws.dynamodb.scan(TableName=aws.settings.table_name)["Items"]
-    return (
-        sorted(json.dumps(item, sort_keys=True) for item in items),
-        keys_under(aws, "avatars/"),
-        keys_under(aws, "pending/"),
-    )
+    """The items and final objects, and the pending ones too."""
+    return (*helpers.stored_state(aws), keys_under(aws, "pending/"))
 
 
 def assert_error_shape(answer, status):
@@ -202,9 +199,7 @@ def test_a_failing_call_leaves_a_consistent_state_and_the_finalize_can_be_retrie
             for record in caplog.records
             if record.name == "chalicelib.uploads" and "delete_failed" in record.getMessage()
         ]
-        assert logged == [
-            {"event": "delete_failed", "keys": [f"pending/{key}", old_avatar]}
-        ]
+        assert logged == [{"event": "delete_failed", "keys": [f"pending/{key}", old_avatar]}]
     else:
         body = assert_error_shape(answer, 503)
         assert body["error"] == "service_unavailable"

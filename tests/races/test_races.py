@@ -103,7 +103,7 @@ def test_finalize_racing_a_reupload_of_the_same_key_leaves_exactly_one_avatar(st
     statuses, live_bytes = [], set()
     for round_number in range(4):
         again = image_bytes("PNG", color=(round_number, 200, 9))
-        answer, reupload = at_once([finalize, lambda: post_file(form, again)])
+        answer, reupload = at_once([finalize, lambda again=again: post_file(form, again)])
         assert reupload.status_code == 204
         statuses.append(answer.status_code)
         if answer.status_code == 200:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.conftest import ROOT, SEED_USERS
-from tests.helpers import sign_in
+from tests.helpers import sign_in, table_items
 
 ALICE = SEED_USERS[0]["Username"]
 BOB = SEED_USERS[1]["Username"]
@@ -23,18 +23,18 @@ def stored_state(aws):
     """The table's items, every object key outside `pending/`, and the bytes,
     type and metadata of each live avatar (the objects the items point at)."""
     bucket = aws.settings.bucket_name
-    items = aws.dynamodb.scan(TableName=aws.settings.table_name, ConsistentRead=True)["Items"]
+    snapshot = table_items(aws)
     keys = []
     for page in aws.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         keys.extend(entry["Key"] for entry in page.get("Contents", []))
     live = {}
-    for item in items:
+    for item in map(json.loads, snapshot):
         avatar = item.get("Avatar", {}).get("S")
         if avatar:
             answer = aws.s3.get_object(Bucket=bucket, Key=avatar)
             live[avatar] = (answer["Body"].read(), answer["ContentType"], answer["Metadata"])
     return {
-        "items": sorted(json.dumps(item, sort_keys=True) for item in items),
+        "items": snapshot,
         "keys": sorted(key for key in keys if not key.startswith(aws.settings.pending_prefix)),
         "live avatars": live,
     }

@@ -31,7 +31,9 @@ HTML_PAGE = b"<!doctype html><html><body><script>alert(document.cookie)</script>
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>'
 # A real PNG's signature and IHDR chunk (valid CRC), then a page: passes every
 # header check, so only the markup search can refuse it.
-PNG_HEADER_THEN_HTML = image_bytes("PNG")[:33] + b"<html><script>alert(document.cookie)</script></html>"
+PNG_HEADER_THEN_HTML = (
+    image_bytes("PNG")[:33] + b"<html><script>alert(document.cookie)</script></html>"
+)
 
 
 def pending_upload(aws, client, session, owner, content=None):
@@ -87,9 +89,7 @@ def test_finalizing_the_same_key_twice_answers_200_unchanged_with_one_avatar_obj
     owned = [
         key
         for key in keys_under(aws, "avatars/")
-        if aws.s3.head_object(Bucket=aws.settings.bucket_name, Key=key)["Metadata"].get(
-            "username"
-        )
+        if aws.s3.head_object(Bucket=aws.settings.bucket_name, Key=key)["Metadata"].get("username")
         == ALICE
     ]
     assert owned == [f"avatars/{form['key']}"]
