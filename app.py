@@ -94,7 +94,7 @@ def finalize_upload():
 @app.route("/debug/bucket", methods=["GET"])
 @json_errors
 def debug_bucket():
-    return {"objects": services.bucket_objects()}
+    return services.bucket_view()
 
 
 @app.route("/debug/table", methods=["GET"])

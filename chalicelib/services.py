@@ -21,8 +21,8 @@ def upload_service() -> UploadService:
     return UploadService(aws.s3_client(), user_repository(), load_settings())
 
 
-def bucket_objects() -> list:
-    return inventory.describe_objects(aws.s3_client(), load_settings())
+def bucket_view() -> dict:
+    return inventory.describe_bucket(aws.s3_client(), load_settings())
 
 
 def sweep_orphaned_avatars() -> list:

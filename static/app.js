@@ -26,6 +26,7 @@ const els = {
   error: $("#error"),
   log: $("#log"),
   bucket: $("#bucket-table tbody"),
+  bucketCount: $("#bucket-count"),
   table: $("#table-table tbody"),
   inputs: {
     normal: $("#upload-normal"),
@@ -178,7 +179,10 @@ function emptyRow(columns, text) {
   return el("tr", {}, el("td", { colSpan: columns, className: "empty" }, text));
 }
 
-function renderBucket(objects) {
+function renderBucket(objects, total) {
+  // The view describes only the newest objects (one HEAD each); say so.
+  els.bucketCount.hidden = !(total > objects.length);
+  els.bucketCount.textContent = `Showing the newest ${objects.length} of ${total} objects.`;
   const rows = objects.map((obj) => {
     const meta = Object.entries(obj.metadata || {}).map(([k, v]) => `${k}=${v}`).join("\n");
     return el(
@@ -217,7 +221,7 @@ async function refresh() {
   const me = who.status === "fulfilled" && who.value ? who.value.username : null;
   renderSession(me);
   if (users.status === "fulfilled") renderUsers(users.value.users || [], me);
-  if (bucket.status === "fulfilled") renderBucket(bucket.value.objects || []);
+  if (bucket.status === "fulfilled") renderBucket(bucket.value.objects || [], bucket.value.total);
   if (table.status === "fulfilled") renderTable(table.value.items || []);
   for (const result of [users, who, bucket, table]) {
     if (result.status === "rejected") report(result.reason, "refresh failed");

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from chalicelib import auth
+from chalicelib import auth, inventory
 from tests.conftest import SEED_USERS
 from tests.helpers import JSON, body_of, image_bytes, post_json, request_form, sign_in, upload
 
@@ -189,6 +189,23 @@ def test_debug_bucket_lists_objects_newest_first_with_their_expiry(aws, client):
     modified = [entry["lastModified"] for entry in objects]
     assert modified == sorted(modified, reverse=True)
     assert not any(entry["key"].startswith("web/") for entry in objects)
+
+
+def test_debug_bucket_describes_only_the_newest_objects_and_says_how_many_there_are(
+    aws, client, monkeypatch
+):
+    monkeypatch.setattr(inventory, "MAX_OBJECTS", 2)
+    session = sign_in(client, ALICE)
+    keys = []
+    for _ in range(2):
+        form = request_form(client, session)
+        upload(aws, form["key"], image_bytes("PNG"), owner=ALICE)
+        keys.append(f"pending/{form['key']}")
+
+    view = body_of(client.http.get("/debug/bucket"))
+
+    assert view["total"] == len(SEED_USERS) + 2
+    assert sorted(entry["key"] for entry in view["objects"]) == sorted(keys)
 
 
 def test_debug_table_lists_the_items(client):

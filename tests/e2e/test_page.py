@@ -130,6 +130,7 @@ def test_the_page_loads_with_three_users_their_avatars_and_both_debug_views(page
         assert AVATAR_VALUE.match(table_avatar(page, username))
     assert page.evaluate("() => [...document.querySelectorAll('#users img')].length") == 3
     assert any(key.startswith("avatars/") for key in bucket_keys(page))
+    expect(page.locator("#bucket-count")).to_be_hidden()  # every object is shown
     expect(page.locator("#whoami")).to_have_text("not signed in")
     expect(page.locator("#uploads")).to_be_hidden()
     assert page.console_errors == []
