@@ -253,7 +253,7 @@ class UploadService:
 
 
 def _total_size(get_answer) -> int:
-    # A ranged GET answers "bytes 0-63/12345"; the total follows the slash.
+    # A ranged GET answers "bytes 0-1023/12345"; the total follows the slash.
     content_range = get_answer.get("ContentRange")
     if content_range and "/" in content_range:
         return int(content_range.rsplit("/", 1)[1])
