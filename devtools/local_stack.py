@@ -12,7 +12,6 @@ Port 0 for either picks a free one (the integration tests do that).
 """
 
 import json
-import logging
 import os
 import sys
 import threading
@@ -24,7 +23,7 @@ from chalice.cli import create_local_server
 from chalice.cli.factory import CLIFactory
 
 from chalicelib.settings import Settings
-from devtools import moto_patches
+from devtools.emulator import Emulator
 from devtools.provision import connect_pending_events, provision
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +45,7 @@ def main():
 
     emulator = None
     if not os.environ.get("AWS_ENDPOINT_URL"):
-        emulator = _Emulator(int(os.environ.get("MOTO_PORT", "5000")))
+        emulator = Emulator(int(os.environ.get("MOTO_PORT", "5000")))
         os.environ["AWS_ENDPOINT_URL"] = emulator.endpoint_url
     endpoint = os.environ["AWS_ENDPOINT_URL"]
 
@@ -84,23 +83,6 @@ def main():
         bridge.join(timeout=5)
         if emulator is not None:
             emulator.stop()
-
-
-class _Emulator:
-    def __init__(self, port):
-        from moto.server import ThreadedMotoServer
-
-        moto_patches.apply()
-        # One line per emulated request (and the bridge polls every second)
-        # would bury the app's own output.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self._server.start()
-        host, bound_port = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{bound_port}"
-
-    def stop(self):
-        self._server.stop()
 
 
 def _bridge_events(sqs, queue_url, handler, stop):

@@ -1,0 +1,80 @@
+"""The local stack, or the emulator alone, in a child process on free ports.
+
+For the tests and the benchmark: each yields the URLs the child prints when it
+is ready, and stops the child on exit.
+"""
+
+import contextlib
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 60
+_EMULATOR_LINE = re.compile(r"Emulator:\s+(http://\S+)")
+_APP_LINE = re.compile(r"App:\s+(http://127\.0\.0\.1:\d+/)")
+
+
+@contextlib.contextmanager
+def running_stack(module="devtools.local_stack", extra_environ=None):
+    """Run `python -m <module>`; yield its app URL, emulator URL and output lines.
+
+    The child gets none of this process's AWS_* variables, so it starts its own
+    emulator unless `extra_environ` names one (AWS_ENDPOINT_URL).
+    """
+    with _running(module, extra_environ) as (process, lines):
+        emulator = _wait_for(_EMULATOR_LINE, process, lines)
+        app = _wait_for(_APP_LINE, process, lines)
+        yield {"url": app, "emulator": emulator, "lines": lines}
+
+
+@contextlib.contextmanager
+def running_emulator(extra_environ=None):
+    """Run `python -m devtools.emulator`; yield its URL."""
+    with _running("devtools.emulator", extra_environ) as (process, lines):
+        yield _wait_for(_EMULATOR_LINE, process, lines)
+
+
+@contextlib.contextmanager
+def _running(module, extra_environ):
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    environ.update(MOTO_PORT="0", PORT="0", PYTHONUNBUFFERED="1", **(extra_environ or {}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", module],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
+    ).start()
+    try:
+        yield process, lines
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_for(pattern, process, lines) -> str:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        match = pattern.search(line)
+        if match:
+            return match.group(1)
+    raise RuntimeError(f"{process.args[-1]} did not start:\n" + "".join(seen[-30:]))
