@@ -1,16 +1,20 @@
-# The two commands of README: `make run` and `make test`. Each installs what it
-# needs into .venv first.
+# The two commands of README, `make run` and `make test`, and `make bench`.
+# Each installs what it needs into .venv first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test clean
+.PHONY: run test bench clean
 
 run: $(VENV)/.installed
 	$(BIN)/python -m devtools.local_stack
 
 test: $(VENV)/.installed .venv-checkov/.installed
 	$(BIN)/python -m pytest
+
+# Writes bench/results.md; exits non-zero if a target is not met.
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
 
 # Reinstalled whenever a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt

@@ -1,0 +1,1 @@
+"""`make bench`: what changing an avatar costs, beside the cheapest way to do the same job."""

@@ -1,0 +1,53 @@
+"""Data the benchmark prepares directly in the emulator, and removes again."""
+
+import secrets
+from typing import Iterable, Optional
+
+from chalicelib.uploads import OWNER_METADATA
+
+BENCH_USER_PREFIX = "bench-"
+
+
+def ensure_user(stack, username: str) -> None:
+    """A user with no avatar yet, unless one exists (a running stack keeps its users)."""
+    try:
+        stack.dynamodb.put_item(
+            TableName=stack.settings.table_name,
+            Item={"Username": {"S": username}, "Name": {"S": f"Benchmark user {username}"}},
+            ConditionExpression="attribute_not_exists(Username)",
+        )
+    except stack.dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+
+
+def put_pending(stack, owner: str, content: bytes, key: Optional[str] = None) -> str:
+    """What a browser's POST leaves under `pending/`; returns the upload key."""
+    key = key or secrets.token_hex(16)
+    stack.s3.put_object(
+        Bucket=stack.settings.bucket_name,
+        Key=stack.settings.pending_prefix + key,
+        Body=content,
+        ContentType="image/png",
+        Metadata={OWNER_METADATA: owner},
+    )
+    return key
+
+
+def delete_keys(stack, keys: Iterable[str]) -> None:
+    keys = list(keys)
+    for start in range(0, len(keys), 1000):  # DeleteObjects takes 1000 at most
+        batch = keys[start : start + 1000]
+        stack.s3.delete_objects(
+            Bucket=stack.settings.bucket_name,
+            Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+        )
+
+
+def listed_keys(stack) -> list:
+    """What GET /debug/bucket lists: every key under `pending/` and `avatars/`."""
+    keys = []
+    paginator = stack.s3.get_paginator("list_objects_v2")
+    for prefix in (stack.settings.pending_prefix, stack.settings.avatar_prefix):
+        for page in paginator.paginate(Bucket=stack.settings.bucket_name, Prefix=prefix):
+            keys.extend(entry["Key"] for entry in page.get("Contents", []))
+    return keys

@@ -1,0 +1,83 @@
+"""The stack under measurement: one the benchmark starts, or one already running.
+
+Either way the benchmark talks to the app over HTTP, as a browser does, and to
+the emulator directly with boto3, for the floors it compares the app against
+and for the data it prepares (its own users, filler objects).
+"""
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+from chalice.cli.factory import CLIFactory
+
+from chalicelib.settings import Settings
+from devtools.local_stack import DEVELOPMENT_CREDENTIALS, STAGE
+from devtools.stack_process import running_emulator, running_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Stack:
+    app_url: str
+    emulator_url: str
+    settings: Settings
+    s3: object
+    dynamodb: object
+
+
+@contextlib.contextmanager
+def open_stack(recording_path):
+    """BENCH_APP_URL and BENCH_EMULATOR_URL name a running stack; else start one.
+
+    The stack started here runs the emulator in a process of its own, unlike
+    `make run`: in one process the app's requests wait for the GIL behind the
+    emulator's work, a cost the app would not pay on AWS.
+    """
+    app_url = os.environ.get("BENCH_APP_URL")
+    if app_url:
+        emulator_url = os.environ.get("BENCH_EMULATOR_URL", "http://127.0.0.1:5000")
+        yield _connect(app_url, emulator_url)
+        return
+    # moto's request log goes to this file (it is read back over HTTP).
+    recording = {"MOTO_RECORDER_FILEPATH": str(recording_path)}
+    with running_emulator(recording) as emulator_url:
+        with running_stack(extra_environ={"AWS_ENDPOINT_URL": emulator_url}) as running:
+            yield _connect(running["url"], emulator_url)
+
+
+def stage_environment():
+    """The local stage's variables, as `chalice local --stage local` sets them."""
+    factory = CLIFactory(project_dir=str(ROOT), environ=dict(os.environ))
+    config = factory.create_config_obj(chalice_stage_name=STAGE)
+    return {**DEVELOPMENT_CREDENTIALS, **config.environment_variables}
+
+
+def _connect(app_url, emulator_url):
+    environ = {**stage_environment(), "AWS_ENDPOINT_URL": emulator_url}
+    settings = Settings.from_environ(environ)
+    session = boto3.session.Session(
+        aws_access_key_id=environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
+        region_name=settings.region,
+    )
+    # The app's own client options, so that the direct calls are a fair floor;
+    # a pool as large as the heaviest concurrency the benchmark uses.
+    config = Config(
+        signature_version="s3v4",
+        retries={"mode": "standard"},
+        connect_timeout=3,
+        read_timeout=10,
+        max_pool_connections=64,
+    )
+    return Stack(
+        app_url=app_url.rstrip("/") + "/",
+        emulator_url=emulator_url.rstrip("/"),
+        settings=settings,
+        s3=session.client("s3", endpoint_url=emulator_url, config=config),
+        dynamodb=session.client("dynamodb", endpoint_url=emulator_url, config=config),
+    )
