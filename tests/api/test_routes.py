@@ -191,21 +191,21 @@ def test_debug_bucket_lists_objects_newest_first_with_their_expiry(aws, client):
     assert not any(entry["key"].startswith("web/") for entry in objects)
 
 
-def test_debug_bucket_describes_only_the_newest_objects_and_says_how_many_there_are(
+def test_debug_bucket_describes_at_most_max_objects_and_says_how_many_there_are(
     aws, client, monkeypatch
 ):
+    # Which objects are the newest is tests/unit/test_inventory.py's: moto
+    # keeps LastModified to the second, so these objects tie.
     monkeypatch.setattr(inventory, "MAX_OBJECTS", 2)
     session = sign_in(client, ALICE)
-    keys = []
     for _ in range(2):
         form = request_form(client, session)
         upload(aws, form["key"], image_bytes("PNG"), owner=ALICE)
-        keys.append(f"pending/{form['key']}")
 
     view = body_of(client.http.get("/debug/bucket"))
 
     assert view["total"] == len(SEED_USERS) + 2
-    assert sorted(entry["key"] for entry in view["objects"]) == sorted(keys)
+    assert len(view["objects"]) == 2
 
 
 def test_debug_table_lists_the_items(client):
