@@ -6,6 +6,8 @@ started. Exits 1 if a target is not met.
 """
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -16,7 +18,7 @@ from .call_counts import count_calls
 from .calls import CallRecorder
 from .cold_start import measure_cold_start
 from .finalize_overhead import compare_finalize
-from .load import run_load
+from .load import run_load, users_label
 from .report import missed, quote_in_readme, table, write_results
 from .stack import open_stack
 from .upload_overhead import compare_uploads
@@ -63,7 +65,7 @@ def run(options) -> list:
             "three-phase change and bare POST", compare_uploads, stack, options.upload_runs
         )
         for users in options.concurrency:
-            title = f"{users} concurrent user{'s' if users > 1 else ''}"
+            title = f"{users_label(users)} at once"
             figures += step(title, run_load, stack, users, options.load_seconds)
     figures += step("cold start", measure_cold_start, options.import_runs)
     return figures
@@ -78,17 +80,70 @@ def step(title, measure, *arguments) -> list:
     return figures
 
 
+def describe_run(options):
+    """How this run was made, for results.md; and whether it is a reference run
+    (the defaults, on a stack of its own), the only kind README quotes."""
+    defaults = vars(parse_arguments([]))
+    changed = {
+        name: value
+        for name, value in vars(options).items()
+        if name != "output" and value != defaults[name]
+    }
+    running = os.environ.get("BENCH_APP_URL")
+    stack = (
+        f"the running stack at {running}"
+        if running
+        else "started by the benchmark, the emulator in a process of its own"
+    )
+    lines = [
+        f"- stack: {stack}",
+        "- options: "
+        + (
+            ", ".join(f"--{name.replace('_', '-')} {value}" for name, value in changed.items())
+            or "the defaults"
+        ),
+        f"- code: {code_version()}",
+    ]
+    return "\n".join(lines), not changed and not running
+
+
+def code_version() -> str:
+    """The commit measured, and whether the code differs from it."""
+
+    def git(*arguments):
+        return subprocess.run(
+            ["git", *arguments], cwd=README.parent, capture_output=True, text=True
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
+    # What this run writes (and the screenshot every test run writes) is not
+    # a change to what it measures.
+    changed = git(
+        "status",
+        "--porcelain",
+        "--",
+        ".",
+        ":(exclude)bench/results.md",
+        ":(exclude)README.md",
+        ":(exclude)docs",
+    )
+    return f"commit {commit}" + (", with uncommitted changes" if changed else "")
+
+
 def main(argv=None) -> int:
     options = parse_arguments(argv)
+    how, reference_run = describe_run(options)
     started = time.perf_counter()
     figures = run(options)
     elapsed = time.perf_counter() - started
     print()
     print(table(figures))
-    write_results(options.output, figures, elapsed)
+    write_results(options.output, figures, elapsed, how)
     print(f"\nWritten to {options.output} ({elapsed:.0f} s).")
-    if options.output == RESULTS:
+    if options.output == RESULTS and reference_run:
         quote_in_readme(README, figures)
+    else:
+        print("README not updated: it quotes only a run with the defaults on a stack of its own.")
     failures = missed(figures)
     for figure in failures:
         print(

@@ -7,28 +7,39 @@ never taken from a request that went wrong.
 import secrets
 from collections import Counter
 
+from chalicelib.uploads import OWNER_METADATA
+
 from .client import AvatarClient
 from .fixtures import ensure_user, listed_keys, put_pending
 from .images import png_of_size
 from .report import Figure
 
 SECTION = "AWS calls per request"
-OVERSIZED_IMAGE_BYTES = 1024 * 1024 + 1  # one byte over MAX_UPLOAD_BYTES
 
 
 def count_calls(stack, recorder) -> list:
+    ensure_user(stack, "bench-calls")
+    ensure_user(stack, "bench-leaving")
+    with (
+        AvatarClient(stack.app_url) as anonymous,
+        AvatarClient(stack.app_url).sign_in("bench-calls") as user,
+        AvatarClient(stack.app_url).sign_in("bench-leaving") as leaving,
+    ):
+        return _count_calls(stack, recorder, anonymous, user, leaving)
+
+
+def _count_calls(stack, recorder, anonymous, user, leaving) -> list:
     figures = []
     small_image = png_of_size(2_000, seed=1)
 
     def measure(label, send, status, target=None):
-        with recorder.recording() as operations:
+        with recorder.recording() as recording:
             answer = send()
         if answer.status_code != status:
             raise RuntimeError(f"{label}: answered {answer.status_code}, not {status}")
-        figures.append(_figure(label, operations, target))
+        figures.append(_figure(label, recording.operations, target))
 
     # First, while the bucket holds only what the stack started with.
-    anonymous = AvatarClient(stack.app_url)
     object_count = len(listed_keys(stack))
     measure(
         f"GET /debug/bucket, {object_count} objects",
@@ -39,8 +50,6 @@ def count_calls(stack, recorder) -> list:
     measure("GET /users", lambda: anonymous.request("GET", "users"), 200, target=1)
     measure("GET /debug/table", lambda: anonymous.request("GET", "debug/table"), 200)
 
-    ensure_user(stack, "bench-calls")
-    user = AvatarClient(stack.app_url).sign_in("bench-calls")
     user.change_avatar(small_image)  # so that the next change replaces an avatar
 
     measure("POST /uploads", lambda: user.request("POST", "uploads", json={}), 201, target=0)
@@ -72,13 +81,30 @@ def count_calls(stack, recorder) -> list:
     measure(
         "POST /avatar refused: another user's upload (403)", lambda: user.finalize(others_key), 403
     )
-    too_large = put_pending(stack, "bench-calls", png_of_size(OVERSIZED_IMAGE_BYTES))
+    one_byte_over = stack.settings.max_upload_bytes + 1
+    too_large = put_pending(stack, "bench-calls", png_of_size(one_byte_over))
     measure("POST /avatar refused: too large (413)", lambda: user.finalize(too_large), 413)
     not_an_image = put_pending(stack, "bench-calls", b"<svg onload=alert(1)>" + b" " * 2000)
     measure("POST /avatar refused: not an image (415)", lambda: user.finalize(not_an_image), 415)
 
-    ensure_user(stack, "bench-leaving")
-    leaving = AvatarClient(stack.app_url).sign_in("bench-leaving")
+    # The copy exists already, someone else's: the bytes are not this upload's.
+    taken = put_pending(stack, "bench-calls", small_image)
+    _put_avatar(stack, taken, owner="bench-other", content=small_image)
+    measure(
+        "POST /avatar refused: the key was finalized before (409)",
+        lambda: user.finalize(taken),
+        409,
+    )
+    # The copy exists already, the user's own: an earlier attempt stopped
+    # before the commit, so this retry commits it.
+    interrupted = put_pending(stack, "bench-calls", small_image)
+    _put_avatar(stack, interrupted, owner="bench-calls", content=small_image)
+    measure(
+        "POST /avatar, a retry after a copy whose commit failed",
+        lambda: user.finalize(interrupted),
+        200,
+    )
+
     orphan_form = leaving.create_upload()
     leaving.post_file(orphan_form, small_image)
     stack.dynamodb.delete_item(
@@ -90,6 +116,17 @@ def count_calls(stack, recorder) -> list:
         401,
     )
     return figures
+
+
+def _put_avatar(stack, key, owner, content):
+    """What finalize's copy leaves under `avatars/`."""
+    stack.s3.put_object(
+        Bucket=stack.settings.bucket_name,
+        Key=stack.settings.avatar_prefix + key,
+        Body=content,
+        ContentType="image/png",
+        Metadata={OWNER_METADATA: owner},
+    )
 
 
 def _figure(label, operations, target):

@@ -9,7 +9,7 @@ bridge polling, which AWS does not need (S3 invokes the Lambda itself).
 import contextlib
 import json
 import re
-from typing import List, Optional
+from typing import List, NamedTuple, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -19,25 +19,42 @@ _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_reque
 IGNORED_SERVICES = {"sqs"}
 
 
+class Call(NamedTuple):
+    operation: str
+    headers: dict  # lower-case names
+
+
+class Recording:
+    """The AWS calls made while it was open, in order; filled when the block ends."""
+
+    def __init__(self):
+        self.calls: List[Call] = []
+
+    @property
+    def operations(self) -> List[str]:
+        return [call.operation for call in self.calls]
+
+
 class CallRecorder:
     def __init__(self, emulator_url: str):
         self._recorder = emulator_url.rstrip("/") + "/moto-api/recorder/"
 
     @contextlib.contextmanager
     def recording(self):
-        """Yield a list that holds, after the block, the operations made inside it."""
-        operations: List[str] = []
+        """Yield a Recording of the calls the emulator serves inside the block."""
+        recording = Recording()
         self._call("reset-recording")
         self._call("start-recording")
         try:
-            yield operations
+            yield recording
         finally:
             self._call("stop-recording")
         log = requests.get(self._recorder + "download-recording", timeout=10).text
         for line in log.splitlines():
-            name = operation_name(json.loads(line))
+            entry = json.loads(line)
+            name = operation_name(entry)
             if name is not None:
-                operations.append(name)
+                recording.calls.append(Call(name, _lower_case_headers(entry)))
 
     def _call(self, action: str):
         requests.post(self._recorder + action, timeout=10).raise_for_status()
@@ -45,7 +62,7 @@ class CallRecorder:
 
 def operation_name(entry: dict) -> Optional[str]:
     """The AWS operation a recorded request is, or None for one not counted."""
-    headers = {name.lower(): value for name, value in entry["headers"].items()}
+    headers = _lower_case_headers(entry)
     scope = _CREDENTIAL_SCOPE.search(headers.get("authorization", ""))
     service = scope.group(1) if scope else "unsigned"
     if service in IGNORED_SERVICES:
@@ -79,3 +96,7 @@ def _s3_operation(method: str, url: str, headers: dict) -> str:
     if method == "DELETE" and on_object:
         return "DeleteObject"
     return f"S3 {method} {parts.path}"
+
+
+def _lower_case_headers(entry: dict) -> dict:
+    return {name.lower(): value for name, value in entry["headers"].items()}

@@ -29,6 +29,12 @@ class AvatarClient:
         self.app_url = app_url
         self.http = requests.Session()
 
+    def __enter__(self) -> "AvatarClient":
+        return self
+
+    def __exit__(self, *exception) -> None:
+        self.http.close()
+
     def sign_in(self, username: str) -> "AvatarClient":
         answer = self.http.put(
             self.app_url + "login", json={"username": username}, timeout=TIMEOUT_SECONDS

@@ -1,9 +1,11 @@
 """Data the benchmark prepares directly in the emulator, and removes again."""
 
 import secrets
+import time
 from typing import Iterable, Optional
 
 from chalicelib.uploads import OWNER_METADATA
+from devtools.provision import pending_events_queue_name
 
 BENCH_USER_PREFIX = "bench-"
 
@@ -33,14 +35,40 @@ def put_pending(stack, owner: str, content: bytes, key: Optional[str] = None) ->
     return key
 
 
+def wait_for_event_bridge(stack, timeout_seconds: float = 5) -> None:
+    """Return once the local event bridge has handled every S3 event so far.
+
+    Each upload under `pending/` sends an event that the bridge, a thread in
+    the app's process, receives, logs and deletes. Timing a request while it
+    does so would charge the app for work AWS does elsewhere.
+    """
+    queue_url = stack.sqs.get_queue_url(QueueName=pending_events_queue_name(stack.settings))[
+        "QueueUrl"
+    ]
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        counts = stack.sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        if all(count == "0" for count in counts.values()):
+            return
+        time.sleep(0.005)
+    raise RuntimeError(f"the event bridge left messages on {queue_url}: {counts}")
+
+
 def delete_keys(stack, keys: Iterable[str]) -> None:
     keys = list(keys)
     for start in range(0, len(keys), 1000):  # DeleteObjects takes 1000 at most
         batch = keys[start : start + 1000]
-        stack.s3.delete_objects(
+        answer = stack.s3.delete_objects(
             Bucket=stack.settings.bucket_name,
             Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
         )
+        if answer.get("Errors"):
+            raise RuntimeError(
+                f"could not delete {len(answer['Errors'])} objects: {answer['Errors'][:3]}"
+            )
 
 
 def listed_keys(stack) -> list:

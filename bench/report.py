@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Iterable, List, Optional
 
 PACKAGES = ("chalice", "boto3", "botocore", "moto", "requests")
+# README quotes the targeted figures between these two lines.
+README_START = "<!-- bench results: written by make bench -->"
+README_END = "<!-- end of bench results -->"
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def machine_description() -> str:
     return "\n".join(lines)
 
 
-def write_results(path: Path, figures: List[Figure], seconds: float) -> None:
+def write_results(path: Path, figures: List[Figure], seconds: float, how: str) -> None:
     verdict = (
         "Every target met."
         if not missed(figures)
@@ -70,14 +73,11 @@ def write_results(path: Path, figures: List[Figure], seconds: float) -> None:
         "# Benchmark results\n\n"
         "Written by `make bench` (`python -m bench`); do not edit by hand.\n\n"
         f"## Machine\n\n{machine_description()}\n\n"
+        f"## Run\n\n{how}\n\n"
         f"## Results\n\n{verdict} The run took {seconds:.0f} s.\n\n"
         f"{table(figures)}\n\n"
         "How each figure is measured, and what it does not show: [method.md](method.md).\n"
     )
-
-
-README_START = "<!-- bench results: written by make bench -->"
-README_END = "<!-- end of bench results -->"
 
 
 def quote_in_readme(readme: Path, figures: List[Figure]) -> None:

@@ -7,18 +7,17 @@ and for the data it prepares (its own users, filler objects).
 
 import contextlib
 import os
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Dict
 
 import boto3
 from botocore.config import Config
 from chalice.cli.factory import CLIFactory
 
+from chalicelib.aws import CLIENT_OPTIONS
 from chalicelib.settings import Settings
 from devtools.local_stack import DEVELOPMENT_CREDENTIALS, STAGE
-from devtools.stack_process import running_emulator, running_stack
-
-ROOT = Path(__file__).resolve().parent.parent
+from devtools.stack_process import ROOT, running_emulator, running_stack
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,14 @@ class Stack:
     settings: Settings
     s3: object
     dynamodb: object
+    sqs: object
+    # The processes the benchmark started, by role ("emulator", "app"); none
+    # for a stack that was already running.
+    process_ids: Dict[str, int] = field(default_factory=dict)
+
+    @property
+    def started_here(self) -> bool:
+        return bool(self.process_ids)
 
 
 @contextlib.contextmanager
@@ -41,13 +48,14 @@ def open_stack(recording_path):
     app_url = os.environ.get("BENCH_APP_URL")
     if app_url:
         emulator_url = os.environ.get("BENCH_EMULATOR_URL", "http://127.0.0.1:5000")
-        yield _connect(app_url, emulator_url)
+        yield _connect(app_url, emulator_url, {})
         return
     # moto's request log goes to this file (it is read back over HTTP).
     recording = {"MOTO_RECORDER_FILEPATH": str(recording_path)}
-    with running_emulator(recording) as emulator_url:
-        with running_stack(extra_environ={"AWS_ENDPOINT_URL": emulator_url}) as running:
-            yield _connect(running["url"], emulator_url)
+    with running_emulator(recording) as emulator:
+        with running_stack(extra_environ={"AWS_ENDPOINT_URL": emulator["url"]}) as app:
+            process_ids = {"emulator": emulator["pid"], "app": app["pid"]}
+            yield _connect(app["url"], emulator["url"], process_ids)
 
 
 def stage_environment():
@@ -57,7 +65,7 @@ def stage_environment():
     return {**DEVELOPMENT_CREDENTIALS, **config.environment_variables}
 
 
-def _connect(app_url, emulator_url):
+def _connect(app_url, emulator_url, process_ids):
     environ = {**stage_environment(), "AWS_ENDPOINT_URL": emulator_url}
     settings = Settings.from_environ(environ)
     session = boto3.session.Session(
@@ -65,19 +73,19 @@ def _connect(app_url, emulator_url):
         aws_secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
         region_name=settings.region,
     )
-    # The app's own client options, so that the direct calls are a fair floor;
-    # a pool as large as the heaviest concurrency the benchmark uses.
-    config = Config(
-        signature_version="s3v4",
-        retries={"mode": "standard"},
-        connect_timeout=3,
-        read_timeout=10,
-        max_pool_connections=64,
-    )
+
+    def client(service, **options):
+        # The app's own client options, so that the direct calls are a fair
+        # floor; a pool as large as the heaviest concurrency used here.
+        config = Config(max_pool_connections=64, **CLIENT_OPTIONS, **options)
+        return session.client(service, endpoint_url=emulator_url, config=config)
+
     return Stack(
         app_url=app_url.rstrip("/") + "/",
         emulator_url=emulator_url.rstrip("/"),
         settings=settings,
-        s3=session.client("s3", endpoint_url=emulator_url, config=config),
-        dynamodb=session.client("dynamodb", endpoint_url=emulator_url, config=config),
+        s3=client("s3", signature_version="s3v4"),
+        dynamodb=client("dynamodb"),
+        sqs=client("sqs"),
+        process_ids=process_ids,
     )

@@ -17,7 +17,7 @@ _build_lock = threading.Lock()
 
 # Fail fast and let the caller answer 503 rather than hang near API Gateway's
 # 29-second limit.
-_TIMEOUTS = {"connect_timeout": 3, "read_timeout": 10, "retries": {"mode": "standard"}}
+CLIENT_OPTIONS = {"connect_timeout": 3, "read_timeout": 10, "retries": {"mode": "standard"}}
 
 
 def _once(build):
@@ -40,7 +40,7 @@ def s3_client():
             "s3",
             region_name=settings.region,
             endpoint_url=settings.aws_endpoint_url,
-            config=Config(signature_version="s3v4", **_TIMEOUTS),
+            config=Config(signature_version="s3v4", **CLIENT_OPTIONS),
         )
     # The regional endpoint, named explicitly: otherwise boto3 signs presigned
     # POSTs for the global host, which redirects and so breaks the browser's
@@ -49,18 +49,18 @@ def s3_client():
         "s3",
         region_name=settings.region,
         endpoint_url=f"https://s3.{settings.region}.amazonaws.com",
-        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, **_TIMEOUTS),
+        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, **CLIENT_OPTIONS),
     )
 
 
 @_once
 def dynamodb_client():
-    return boto3.client("dynamodb", region_name=load_settings().region, config=Config(**_TIMEOUTS))
+    return boto3.client("dynamodb", region_name=load_settings().region, config=Config(**CLIENT_OPTIONS))
 
 
 @_once
 def ssm_client():
-    return boto3.client("ssm", region_name=load_settings().region, config=Config(**_TIMEOUTS))
+    return boto3.client("ssm", region_name=load_settings().region, config=Config(**CLIENT_OPTIONS))
 
 
 def reset_clients():

@@ -24,7 +24,7 @@ from chalice.cli.factory import CLIFactory
 
 from chalicelib.settings import Settings
 from devtools.emulator import Emulator
-from devtools.provision import connect_pending_events, provision
+from devtools.provision import connect_pending_events, pending_events_queue_name, provision
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = "local"
@@ -53,7 +53,7 @@ def main():
     s3 = boto3.client("s3", region_name=settings.region)
     sqs = boto3.client("sqs", region_name=settings.region)
     provision(s3, boto3.client("dynamodb", region_name=settings.region), settings)
-    queue_url = connect_pending_events(s3, sqs, settings, f"{settings.bucket_name}-pending")
+    queue_url = connect_pending_events(s3, sqs, settings, pending_events_queue_name(settings))
 
     # Without this every response on a keep-alive connection stalls ~40 ms
     # (Nagle's algorithm against chalice local's two sends per response).

@@ -114,6 +114,10 @@ def publish_page(s3, settings, static_dir=STATIC_DIR):
             )
 
 
+def pending_events_queue_name(settings) -> str:
+    return f"{settings.bucket_name}-pending"
+
+
 def connect_pending_events(s3, sqs, settings, queue_name):
     """Have the bucket tell an SQS queue of each new pending upload.
 

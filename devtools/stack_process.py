@@ -30,14 +30,14 @@ def running_stack(module="devtools.local_stack", extra_environ=None):
     with _running(module, extra_environ) as (process, lines):
         emulator = _wait_for(_EMULATOR_LINE, process, lines)
         app = _wait_for(_APP_LINE, process, lines)
-        yield {"url": app, "emulator": emulator, "lines": lines}
+        yield {"url": app, "emulator": emulator, "lines": lines, "pid": process.pid}
 
 
 @contextlib.contextmanager
 def running_emulator(extra_environ=None):
-    """Run `python -m devtools.emulator`; yield its URL."""
+    """Run `python -m devtools.emulator`; yield its URL and process id."""
     with _running("devtools.emulator", extra_environ) as (process, lines):
-        yield _wait_for(_EMULATOR_LINE, process, lines)
+        yield {"url": _wait_for(_EMULATOR_LINE, process, lines), "pid": process.pid}
 
 
 @contextlib.contextmanager
@@ -60,7 +60,11 @@ def _running(module, extra_environ):
         yield process, lines
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave it holding its ports
+            process.wait()
 
 
 def _wait_for(pattern, process, lines) -> str:

@@ -1,12 +1,18 @@
 """The benchmark's own parts that need no stack: images, statistics, the table."""
 
 import io
+import itertools
+import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 
+from bench.calls import operation_name
+from bench.cpu import cpu_seconds
 from bench.images import png_of_size
+from bench.load import _broken_state
 from bench.report import (
     README_END,
     README_START,
@@ -17,6 +23,7 @@ from bench.report import (
     write_results,
 )
 from bench.stats import alternate, percentile, summarize
+from bench.upload_overhead import break_even_round_trip, modelled_ratio
 from chalicelib.images import SNIFF_BYTES, sniff_image_type
 
 
@@ -50,20 +57,22 @@ def test_summarize_gives_count_median_and_p95():
         summarize([])
 
 
-def test_alternate_flips_the_order_every_round_and_drops_the_warmup():
+def test_alternate_flips_the_order_every_round_and_keeps_the_last_runs_in_order():
     calls = []
 
-    def measure(name, seconds):
-        def run():
+    def counter(name, first):
+        values = itertools.count(first)
+
+        def measure():
             calls.append(name)
-            return seconds
+            return next(values)
 
-        return run
+        return measure
 
-    timings = alternate({"a": measure("a", 1.0), "b": measure("b", 2.0)}, runs=3, warmup=1)
+    timings = alternate({"a": counter("a", 1), "b": counter("b", 101)}, runs=3, warmup=2)
 
-    assert calls == ["a", "b", "b", "a", "a", "b", "b", "a"]
-    assert timings == {"a": [1.0, 1.0, 1.0], "b": [2.0, 2.0, 2.0]}
+    assert calls == ["a", "b", "b", "a", "a", "b", "b", "a", "a", "b"]
+    assert timings == {"a": [3, 4, 5], "b": [103, 104, 105]}
 
 
 def test_the_table_has_one_row_a_figure_and_a_row_opening_each_section():
@@ -84,8 +93,9 @@ def test_the_table_has_one_row_a_figure_and_a_row_opening_each_section():
 def test_results_name_the_machine_and_every_missed_target(tmp_path):
     figures = [Figure("Time", "ratio", "1.40", "<= 1.3", False)]
     path = tmp_path / "results.md"
-    write_results(path, figures, seconds=12.3)
+    write_results(path, figures, seconds=12.3, how="- options: --runs 3")
     text = path.read_text()
+    assert "## Run\n\n- options: --runs 3\n" in text
     assert "logical cores" in text and "Python " in text and "moto " in text
     assert "1 target(s) not met: ratio" in text
     assert "| ratio | 1.40 | <= 1.3 | **not met** |" in text
@@ -117,3 +127,85 @@ def test_every_row_the_readme_quotes_is_in_the_committed_results():
     results = (root / "bench" / "results.md").read_text().splitlines()
     assert len(rows) >= 10  # the header and every targeted figure
     assert [row for row in rows if row not in results] == []
+
+
+SIGNED = "AWS4-HMAC-SHA256 Credential=local/20261124/us-east-1/{service}/aws4_request, X=y"
+
+
+def request(method, url, service=None, **headers):
+    if service:
+        headers["Authorization"] = SIGNED.format(service=service)
+    return {"method": method, "url": url, "headers": headers}
+
+
+@pytest.mark.parametrize(
+    "entry, name",
+    [
+        (request("GET", "http://e/avatars-local/pending/k", "s3", Range="bytes=0-1"), "GetObject"),
+        (request("HEAD", "http://e/avatars-local/avatars/k", "s3"), "HeadObject"),
+        (
+            request("PUT", "http://e/b/avatars/k", "s3", **{"X-Amz-Copy-Source": "b/k"}),
+            "CopyObject",
+        ),
+        (request("PUT", "http://e/b/web/index.html", "s3"), "PutObject"),
+        (request("POST", "http://e/b?delete", "s3"), "DeleteObjects"),
+        (request("DELETE", "http://e/b/pending/k", "s3"), "DeleteObject"),
+        (request("GET", "http://e/b?list-type=2&prefix=pending%2F", "s3"), "ListObjectsV2"),
+        (request("GET", "http://e/b?lifecycle", "s3"), "GetBucketLifecycleConfiguration"),
+        (
+            request("POST", "http://e/", "dynamodb", **{"X-Amz-Target": "DynamoDB_20120810.Scan"}),
+            "Scan",
+        ),
+        (request("POST", "http://e/b", None), "unsigned POST /b"),  # a browser's form
+    ],
+)
+def test_each_recorded_request_is_named_as_its_aws_operation(entry, name):
+    assert operation_name(entry) == name
+
+
+def test_the_event_bridges_sqs_polling_is_not_counted():
+    polling = request("POST", "http://e/", "sqs", **{"X-Amz-Target": "AmazonSQS.ReceiveMessage"})
+    assert operation_name(polling) is None
+
+
+def test_broken_state_names_a_dangling_avatar_and_an_orphaned_one_of_the_users_only(aws):
+    stack = SimpleNamespace(s3=aws.s3, dynamodb=aws.dynamodb, settings=aws.settings)
+    bucket, table = aws.settings.bucket_name, aws.settings.table_name
+
+    def user(name, avatar):
+        aws.dynamodb.put_item(
+            TableName=table,
+            Item={"Username": {"S": name}, "Name": {"S": name}, "Avatar": {"S": avatar}},
+        )
+
+    def avatar(key, owner):
+        aws.s3.put_object(Bucket=bucket, Key=key, Body=b"x", Metadata={"username": owner})
+
+    user("bench-fine", "avatars/fine")
+    avatar("avatars/fine", "bench-fine")
+    assert _broken_state(stack, ["bench-fine"]) == []
+
+    user("bench-dangling", "avatars/gone")
+    avatar("avatars/left-over", "bench-fine")
+    avatar("avatars/someone-elses", "not-a-bench-user")
+
+    assert sorted(_broken_state(stack, ["bench-fine", "bench-dangling"])) == [
+        "avatars/left-over of bench-fine is referenced by no one",
+        "bench-dangling points at missing avatars/gone",
+    ]
+
+
+def test_the_modelled_ratio_meets_its_target_exactly_at_the_break_even_round_trip():
+    change, bare, transfer = 0.050, 0.010, 0.400
+    round_trip = break_even_round_trip(change, bare, transfer, ratio=1.2)
+    assert round_trip == pytest.approx(0.0233, abs=1e-4)
+    assert modelled_ratio(change, bare, transfer, round_trip) == pytest.approx(1.2)
+    assert modelled_ratio(change, bare, transfer, round_trip * 2) > 1.2
+    # Already over the target with no latency at all: no round trip is short enough.
+    assert break_even_round_trip(0.5, bare, transfer, ratio=1.2) == 0.0
+
+
+def test_cpu_seconds_reads_a_live_process_and_knows_no_dead_one():
+    spent = cpu_seconds(os.getpid())
+    assert spent is not None and spent > 0
+    assert cpu_seconds(2**22 + 12345) is None  # above the kernel's largest pid
