@@ -7,10 +7,8 @@ never taken from a request that went wrong.
 import secrets
 from collections import Counter
 
-from chalicelib.uploads import OWNER_METADATA
-
 from .client import AvatarClient
-from .fixtures import ensure_user, listed_keys, put_pending
+from .fixtures import ensure_user, listed_keys, put_owned, put_pending
 from .images import png_of_size
 from .report import Figure
 
@@ -89,7 +87,7 @@ def _count_calls(stack, recorder, anonymous, user, leaving) -> list:
 
     # The copy exists already, someone else's: the bytes are not this upload's.
     taken = put_pending(stack, "bench-calls", small_image)
-    _put_avatar(stack, taken, owner="bench-other", content=small_image)
+    put_owned(stack, stack.settings.avatar_prefix + taken, "bench-other", small_image)
     measure(
         "POST /avatar refused: the key was finalized before (409)",
         lambda: user.finalize(taken),
@@ -98,7 +96,7 @@ def _count_calls(stack, recorder, anonymous, user, leaving) -> list:
     # The copy exists already, the user's own: an earlier attempt stopped
     # before the commit, so this retry commits it.
     interrupted = put_pending(stack, "bench-calls", small_image)
-    _put_avatar(stack, interrupted, owner="bench-calls", content=small_image)
+    put_owned(stack, stack.settings.avatar_prefix + interrupted, "bench-calls", small_image)
     measure(
         "POST /avatar, a retry after a copy whose commit failed",
         lambda: user.finalize(interrupted),
@@ -116,17 +114,6 @@ def _count_calls(stack, recorder, anonymous, user, leaving) -> list:
         401,
     )
     return figures
-
-
-def _put_avatar(stack, key, owner, content):
-    """What finalize's copy leaves under `avatars/`."""
-    stack.s3.put_object(
-        Bucket=stack.settings.bucket_name,
-        Key=stack.settings.avatar_prefix + key,
-        Body=content,
-        ContentType="image/png",
-        Metadata={OWNER_METADATA: owner},
-    )
 
 
 def _figure(label, operations, target):

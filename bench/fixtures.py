@@ -25,14 +25,19 @@ def ensure_user(stack, username: str) -> None:
 def put_pending(stack, owner: str, content: bytes, key: Optional[str] = None) -> str:
     """What a browser's POST leaves under `pending/`; returns the upload key."""
     key = key or secrets.token_hex(16)
+    put_owned(stack, stack.settings.pending_prefix + key, owner, content)
+    return key
+
+
+def put_owned(stack, object_key: str, owner: str, content: bytes) -> None:
+    """A PNG whose owner metadata says `owner`, as uploads and finalized copies carry."""
     stack.s3.put_object(
         Bucket=stack.settings.bucket_name,
-        Key=stack.settings.pending_prefix + key,
+        Key=object_key,
         Body=content,
         ContentType="image/png",
         Metadata={OWNER_METADATA: owner},
     )
-    return key
 
 
 def wait_for_event_bridge(stack, timeout_seconds: float = 5) -> None:
