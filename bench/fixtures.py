@@ -4,8 +4,8 @@ import secrets
 import time
 from typing import Iterable, Optional
 
+from chalicelib.inventory import list_objects
 from chalicelib.uploads import OWNER_METADATA
-from devtools.provision import pending_events_queue_name
 
 BENCH_USER_PREFIX = "bench-"
 
@@ -47,9 +47,7 @@ def wait_for_event_bridge(stack, timeout_seconds: float = 5) -> None:
     the app's process, receives, logs and deletes. Timing a request while it
     does so would charge the app for work AWS does elsewhere.
     """
-    queue_url = stack.sqs.get_queue_url(QueueName=pending_events_queue_name(stack.settings))[
-        "QueueUrl"
-    ]
+    queue_url = stack.event_queue_url
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         counts = stack.sqs.get_queue_attributes(
@@ -78,9 +76,8 @@ def delete_keys(stack, keys: Iterable[str]) -> None:
 
 def listed_keys(stack) -> list:
     """What GET /debug/bucket lists: every key under `pending/` and `avatars/`."""
-    keys = []
-    paginator = stack.s3.get_paginator("list_objects_v2")
-    for prefix in (stack.settings.pending_prefix, stack.settings.avatar_prefix):
-        for page in paginator.paginate(Bucket=stack.settings.bucket_name, Prefix=prefix):
-            keys.extend(entry["Key"] for entry in page.get("Contents", []))
-    return keys
+    settings = stack.settings
+    listed = list_objects(
+        stack.s3, settings.bucket_name, settings.pending_prefix, settings.avatar_prefix
+    )
+    return [entry["Key"] for entry in listed]

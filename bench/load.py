@@ -8,6 +8,7 @@ under `avatars/` may be left that none of them points at.
 import threading
 import time
 
+from chalicelib.inventory import list_objects
 from chalicelib.uploads import OWNER_METADATA
 
 from .client import AvatarClient
@@ -115,10 +116,9 @@ def _broken_state(stack, usernames) -> list:
         if "Avatar" in item:
             referenced[item["Avatar"]["S"]] = username
     problems = []
-    existing = set()
-    paginator = stack.s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=stack.settings.avatar_prefix):
-        existing.update(entry["Key"] for entry in page.get("Contents", []))
+    existing = {
+        entry["Key"] for entry in list_objects(stack.s3, bucket, stack.settings.avatar_prefix)
+    }
     for key, username in referenced.items():
         if key not in existing:
             problems.append(f"{username} points at missing {key}")

@@ -20,13 +20,19 @@ MAX_OBJECTS = 200
 HEAD_WORKERS = 8
 
 
-def describe_bucket(s3, settings) -> dict:
-    """The newest objects under `pending/` and `avatars/`, newest first, and how many there are."""
+def list_objects(s3, bucket_name: str, *prefixes: str) -> List[dict]:
+    """Every listing entry (Key, LastModified, Size, ...) under each of `prefixes`."""
     listed = []
     paginator = s3.get_paginator("list_objects_v2")
-    for prefix in (settings.pending_prefix, settings.avatar_prefix):
-        for page in paginator.paginate(Bucket=settings.bucket_name, Prefix=prefix):
+    for prefix in prefixes:
+        for page in paginator.paginate(Bucket=bucket_name, Prefix=prefix):
             listed.extend(page.get("Contents", []))
+    return listed
+
+
+def describe_bucket(s3, settings) -> dict:
+    """The newest objects under `pending/` and `avatars/`, newest first, and how many there are."""
+    listed = list_objects(s3, settings.bucket_name, settings.pending_prefix, settings.avatar_prefix)
     listed.sort(key=lambda entry: entry["LastModified"], reverse=True)
     rules = _lifecycle_rules(s3, settings.bucket_name)
 

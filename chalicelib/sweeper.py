@@ -10,6 +10,8 @@ import json
 from datetime import datetime, timedelta
 from typing import List
 
+from .inventory import list_objects
+
 MIN_AGE = timedelta(hours=1)
 _DELETE_BATCH = 1000  # the most DeleteObjects takes at once
 
@@ -21,11 +23,9 @@ def sweep_orphaned_avatars(s3, users, settings, now: datetime, min_age=MIN_AGE) 
     referenced = {user.avatar for user in users.list_users() if user.avatar}
     cutoff = now - min_age
     orphans = []
-    paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=settings.bucket_name, Prefix=settings.avatar_prefix):
-        for entry in page.get("Contents", []):
-            if entry["Key"] not in referenced and entry["LastModified"] < cutoff:
-                orphans.append(entry)
+    for entry in list_objects(s3, settings.bucket_name, settings.avatar_prefix):
+        if entry["Key"] not in referenced and entry["LastModified"] < cutoff:
+            orphans.append(entry)
     for start in range(0, len(orphans), _DELETE_BATCH):
         batch = orphans[start : start + _DELETE_BATCH]
         answer = s3.delete_objects(
