@@ -17,6 +17,7 @@ from chalice.cli.factory import CLIFactory
 from chalicelib.aws import CLIENT_OPTIONS
 from chalicelib.settings import Settings
 from devtools.local_stack import DEVELOPMENT_CREDENTIALS, STAGE
+from devtools.provision import pending_events_queue_name
 from devtools.stack_process import ROOT, running_emulator, running_stack
 
 
@@ -28,6 +29,8 @@ class Stack:
     s3: object
     dynamodb: object
     sqs: object
+    # The queue the local stack's event bridge reads (devtools/provision.py).
+    event_queue_url: str
     # The processes the benchmark started, by role ("emulator", "app"); none
     # for a stack that was already running.
     process_ids: Dict[str, int] = field(default_factory=dict)
@@ -80,12 +83,16 @@ def _connect(app_url, emulator_url, process_ids):
         config = Config(max_pool_connections=64, **CLIENT_OPTIONS, **options)
         return session.client(service, endpoint_url=emulator_url, config=config)
 
+    sqs = client("sqs")
     return Stack(
         app_url=app_url.rstrip("/") + "/",
         emulator_url=emulator_url.rstrip("/"),
         settings=settings,
         s3=client("s3", signature_version="s3v4"),
         dynamodb=client("dynamodb"),
-        sqs=client("sqs"),
+        sqs=sqs,
+        event_queue_url=sqs.get_queue_url(QueueName=pending_events_queue_name(settings))[
+            "QueueUrl"
+        ],
         process_ids=process_ids,
     )
