@@ -387,10 +387,8 @@ def test_a_lost_commit_answer_retried_by_botocore_succeeds_but_leaks_the_old_ava
 
 def test_a_lost_copy_answer_retried_by_botocore_still_finalizes(aws, client, alice, uploaded):
     """The first CopyObject is applied, its answer lost; botocore sends it again
-    and S3 answers 412 (IfNoneMatch="*"): the app meets its own copy.
-
-    Fails today, as above (chalicelib/uploads.py:116-122): 409 upload_conflict
-    on the first request and on every retry; avatars/<key> is orphaned."""
+    and S3 answers 412 (IfNoneMatch="*"): the app meets its own copy, which
+    it recognizes by the owner metadata and commits."""
     key, old_avatar = uploaded
     with transport_fault(
         app_aws.s3_client, "s3", "CopyObject", read_timeout(), times=1, served=True
