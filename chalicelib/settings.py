@@ -13,6 +13,8 @@ from typing import Mapping, Optional
 PENDING_PREFIX = "pending/"
 AVATAR_PREFIX = "avatars/"
 WEB_PREFIX = "web/"
+# The encodings finalize can store (chalicelib/images.py OUTPUT_FORMATS).
+AVATAR_FORMATS = ("webp", "jpeg")
 
 
 class SettingsError(RuntimeError):
@@ -25,6 +27,11 @@ class Settings:
     bucket_name: str
     table_name: str
     max_upload_bytes: int
+    # What finalize stores (chalicelib/images.py): the longest side in pixels,
+    # the most pixels an upload may declare, and the encoding.
+    avatar_max_side: int
+    max_image_pixels: int
+    avatar_format: str
     upload_expires_seconds: int
     avatar_url_expires_seconds: int
     session_ttl_seconds: int
@@ -52,7 +59,10 @@ class Settings:
             region=_required(environ, "AWS_REGION", "AWS_DEFAULT_REGION"),
             bucket_name=_required(environ, "AVATAR_BUCKET"),
             table_name=_required(environ, "USERS_TABLE"),
-            max_upload_bytes=_positive_int(environ, "MAX_UPLOAD_BYTES", 1024 * 1024),
+            max_upload_bytes=_positive_int(environ, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            avatar_max_side=_positive_int(environ, "AVATAR_MAX_SIDE", 512),
+            max_image_pixels=_positive_int(environ, "MAX_IMAGE_PIXELS", 50_000_000),
+            avatar_format=_choice(environ, "AVATAR_FORMAT", AVATAR_FORMATS, "webp"),
             upload_expires_seconds=_positive_int(environ, "UPLOAD_EXPIRES_SECONDS", 600),
             avatar_url_expires_seconds=_positive_int(environ, "AVATAR_URL_EXPIRES_SECONDS", 3600),
             session_ttl_seconds=_positive_int(environ, "SESSION_TTL_SECONDS", 12 * 3600),
@@ -92,6 +102,15 @@ def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if raw not in ("true", "false"):
         raise SettingsError(f"{name} must be true or false, not {raw!r}.")
     return raw == "true"
+
+
+def _choice(environ: Mapping[str, str], name: str, choices, default: str) -> str:
+    raw = (environ.get(name) or "").lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}.")
+    return raw
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

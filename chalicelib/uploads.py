@@ -23,7 +23,6 @@ from .errors import (
     TooLarge,
     UnsupportedMediaType,
 )
-from .images import SNIFF_BYTES, sniff_image_type
 from .timestamps import iso_utc
 from .users import UserNotFound
 
@@ -86,7 +85,8 @@ class UploadService:
         }
 
     def finalize_upload(self, username: str, key: str) -> dict:
-        """Check `pending/<key>`, promote it, point the user at it, clean up.
+        """Check `pending/<key>`, store the avatar made from it, point the user
+        at it, clean up.
 
         Four AWS calls on the success path; nothing is deleted before the
         database commit, so no user ever points at a missing object.
@@ -94,22 +94,19 @@ class UploadService:
         pending_key = self._settings.pending_prefix + key
         avatar_key = self._settings.avatar_prefix + key
 
-        upload = self._read_pending(pending_key)
+        upload = self._read_pending(username, pending_key)
         if upload is None:
             return self._answer_missing(username, avatar_key)
-        content_type = self._check_upload(username, pending_key, upload)
+        avatar = self._make_avatar(pending_key, upload)
 
         try:
-            self._s3.copy_object(
+            self._s3.put_object(
                 Bucket=self._bucket,
                 Key=avatar_key,
-                CopySource={"Bucket": self._bucket, "Key": pending_key},
-                # Bytes swapped in after the check are never promoted.
-                CopySourceIfMatch=upload["etag"],
+                Body=avatar.data,
                 # A final avatar is never overwritten, whatever reaches pending/.
                 IfNoneMatch="*",
-                MetadataDirective="REPLACE",
-                ContentType=content_type,
+                ContentType=avatar.content_type,
                 CacheControl=AVATAR_CACHE_CONTROL,
                 Metadata={OWNER_METADATA: username},
             )
@@ -118,17 +115,17 @@ class UploadService:
                 raise
             user = self._users.get_user(username)
             if user is not None and user.avatar == avatar_key:
-                # The form was used again after finalizing: drop the second copy.
+                # The form was used again after finalizing: drop the second upload.
                 self._delete_quietly([pending_key])
                 return self._result(username, avatar_key)
             if not self._is_own_copy(username, avatar_key):
                 raise Conflict(
-                    "This upload was finalized before, or changed while it was being checked.",
+                    "An avatar with this key exists already and is not yours to replace.",
                     code="upload_conflict",
                 ) from None
-            # An earlier attempt copied this upload and stopped before the
-            # commit (or botocore resent a copy whose answer was lost): the
-            # copy is this user's checked upload, so commit it now.
+            # An earlier attempt stored this avatar and stopped before the
+            # commit (or botocore resent a put whose answer was lost): it was
+            # made from this user's checked upload, so commit it now.
 
         old_avatar_key = self._commit(username, avatar_key)
 
@@ -145,52 +142,49 @@ class UploadService:
             ExpiresIn=self._settings.avatar_url_expires_seconds,
         )
 
-    def _read_pending(self, pending_key: str):
-        """Size, owner, ETag and first bytes of the upload in one ranged GET."""
-        try:
-            answer = self._s3.get_object(
-                Bucket=self._bucket, Key=pending_key, Range=f"bytes=0-{SNIFF_BYTES - 1}"
-            )
-        except ClientError as error:
-            code = _error_code(error)
-            if code in ("NoSuchKey", "404"):
-                return None
-            if code != "InvalidRange":
-                raise
-            # An empty object has no byte 0 to serve; its metadata still says
-            # whose it is. Real S3 never stores one (the policy's minimum is 1).
-            answer = self._s3.head_object(Bucket=self._bucket, Key=pending_key)
-            return {
-                "size": 0,
-                "etag": answer["ETag"],
-                "owner": answer.get("Metadata", {}).get(OWNER_METADATA),
-                "head": b"",
-            }
-        with answer["Body"] as body:
-            head = body.read()
-        return {
-            "size": _total_size(answer),
-            "etag": answer["ETag"],
-            "owner": answer.get("Metadata", {}).get(OWNER_METADATA),
-            "head": head,
-        }
+    def _read_pending(self, username: str, pending_key: str):
+        """The whole upload, in one GetObject; None if there is none.
 
-    def _check_upload(self, username: str, pending_key: str, upload) -> str:
-        """The sniffed Content-Type of an acceptable upload; raise otherwise."""
-        if upload["owner"] != username:
-            # Not ours to judge or delete: leave another user's upload alone.
-            raise Forbidden("This upload belongs to another user.", code="not_your_upload")
-        limit = self._settings.max_upload_bytes
-        if upload["size"] > limit:
+        The owner and the size come with the answer's headers, so another
+        user's upload or an oversized one is refused before its body is read.
+        """
+        try:
+            answer = self._s3.get_object(Bucket=self._bucket, Key=pending_key)
+        except ClientError as error:
+            if _error_code(error) in ("NoSuchKey", "404"):
+                return None
+            raise
+        with answer["Body"] as body:
+            if answer.get("Metadata", {}).get(OWNER_METADATA) != username:
+                # Not ours to judge or delete: leave another user's upload alone.
+                raise Forbidden("This upload belongs to another user.", code="not_your_upload")
+            limit = self._settings.max_upload_bytes
+            size = int(answer["ContentLength"])
+            if size > limit:
+                self._delete_quietly([pending_key])
+                raise TooLarge(f"The file is {size} bytes; the limit is {limit}.")
+            return body.read()
+
+    def _make_avatar(self, pending_key: str, data: bytes):
+        """The avatar made from the upload's pixels; a refused upload is deleted."""
+        # Pillow is imported on the first finalize, not with the app: the other
+        # routes' cold starts do not pay for it.
+        from .images import AvatarRules, ImageRejected, ImageTooLarge, make_avatar
+
+        settings = self._settings
+        rules = AvatarRules(
+            max_side=settings.avatar_max_side,
+            max_pixels=settings.max_image_pixels,
+            output_format=settings.avatar_format,
+        )
+        try:
+            return make_avatar(data, rules)
+        except ImageTooLarge as refusal:
             self._delete_quietly([pending_key])
-            raise TooLarge(f"The image is {upload['size']} bytes; the limit is {limit}.")
-        content_type = sniff_image_type(upload["head"])
-        if content_type is None:
+            raise TooLarge(str(refusal), code="image_too_large") from None
+        except ImageRejected as refusal:
             self._delete_quietly([pending_key])
-            raise UnsupportedMediaType(
-                "The file is not a JPEG, PNG, GIF or WebP image.", code="not_an_image"
-            )
-        return content_type
+            raise UnsupportedMediaType(str(refusal), code="not_an_image") from None
 
     def _answer_missing(self, username: str, avatar_key: str) -> dict:
         """No pending object: a retry of a finalize that stuck, or an unknown key."""
@@ -202,8 +196,8 @@ class UploadService:
     def _is_own_copy(self, username: str, avatar_key: str) -> bool:
         """Whether `avatar_key` exists and finalize wrote it for this user.
 
-        Keys are random and a copy never overwrites, so such an object holds
-        bytes this user uploaded and finalize checked.
+        Keys are random and a put never overwrites, so such an object was made
+        by finalize from an upload of this user's.
         """
         try:
             answer = self._s3.head_object(Bucket=self._bucket, Key=avatar_key)
@@ -250,14 +244,6 @@ class UploadService:
             failed = list(keys)
         if failed:
             logger.warning(json.dumps({"event": "delete_failed", "keys": failed}))
-
-
-def _total_size(get_answer) -> int:
-    # A ranged GET answers "bytes 0-1023/12345"; the total follows the slash.
-    content_range = get_answer.get("ContentRange")
-    if content_range and "/" in content_range:
-        return int(content_range.rsplit("/", 1)[1])
-    return int(get_answer["ContentLength"])
 
 
 def _error_code(error: ClientError) -> str:

@@ -72,7 +72,7 @@ def render_policy(outputs: dict) -> dict:
         "Version": "2012-10-17",
         "Statement": [
             {
-                # Finalize reads, copies and deletes; the presigned POST and GET
+                # Finalize reads, writes and deletes; the presigned POST and GET
                 # are signed with this role's credentials, so S3 checks them too.
                 "Sid": "UploadsAndAvatars",
                 "Effect": "Allow",

@@ -27,13 +27,15 @@ variable "pending_expiration_days" {
 }
 
 variable "max_upload_bytes" {
-  description = "Largest avatar accepted, in bytes: the POST policy's content-length-range and finalize's check."
+  description = "Largest upload accepted, in bytes: the POST policy's content-length-range and finalize's check. 10 MiB lets a client send a phone's original photo."
   type        = number
-  default     = 1048576
+  default     = 10485760
 
+  # Finalize reads the whole upload into the Lambda's memory to decode it; the
+  # memory set in .chalice/config.json is measured for uploads of this size.
   validation {
-    condition     = var.max_upload_bytes >= 1 && var.max_upload_bytes <= 5368709120
-    error_message = "Between 1 byte and 5 GiB, the most a single POST can carry."
+    condition     = var.max_upload_bytes >= 1 && var.max_upload_bytes <= 52428800
+    error_message = "Between 1 byte and 50 MiB: finalize holds the whole upload in the Lambda's memory."
   }
 }
 

@@ -1,10 +1,15 @@
-"""POST /avatar: finalize checks the upload again, promotes it and swaps the avatar."""
+"""POST /avatar: finalize checks the upload, stores an avatar made from it and swaps."""
+
+import io
+from dataclasses import replace
 
 import pytest
 from botocore.exceptions import ClientError
+from PIL import Image
 
 from chalicelib import aws as app_aws
-from chalicelib.uploads import AVATAR_CACHE_CONTROL
+from chalicelib.uploads import AVATAR_CACHE_CONTROL, UploadService
+from chalicelib.users import InMemoryUserRepository, User
 from tests.conftest import SEED_USERS
 from tests.helpers import (
     avatar_of,
@@ -42,10 +47,13 @@ def test_finalize_promotes_the_upload_and_swaps_the_avatar(aws, client, alice):
     assert body["username"] == ALICE and body["avatar"] == new_avatar
     assert new_avatar in body["avatarUrl"]
     assert avatar_of(aws, ALICE) == new_avatar
-    stored = aws.s3.head_object(Bucket=aws.settings.bucket_name, Key=new_avatar)
-    assert stored["ContentType"] == "image/png"
+    stored = aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=new_avatar)
+    assert stored["ContentType"] == "image/webp"
     assert stored["CacheControl"] == AVATAR_CACHE_CONTROL
     assert stored["Metadata"] == {"username": ALICE}
+    with Image.open(io.BytesIO(stored["Body"].read())) as avatar:
+        assert (avatar.format, avatar.size) == ("WEBP", (32, 32))
+        assert _close(avatar.convert("RGB").getpixel((16, 16)), (200, 40, 40))
     assert keys_under(aws, "pending/") == []
     assert old_avatar not in keys_under(aws, "avatars/")
     # Everybody else keeps theirs.
@@ -54,27 +62,27 @@ def test_finalize_promotes_the_upload_and_swaps_the_avatar(aws, client, alice):
         assert user["Avatar"] in keys_under(aws, "avatars/")
 
 
-def test_finalize_makes_four_aws_calls_and_conditions_the_copy(aws, client, alice, aws_calls):
+def test_finalize_makes_four_aws_calls_and_never_overwrites_an_avatar(
+    aws, client, alice, aws_calls
+):
     form = request_form(client, alice)
     upload(aws, form["key"], image_bytes("PNG"), owner=ALICE)
-    pending_etag = aws.s3.head_object(
-        Bucket=aws.settings.bucket_name, Key=f"pending/{form['key']}"
-    )["ETag"]
     aws_calls.clear()
 
     assert finalize(client, alice, form["key"]).status_code == 200
 
     assert [operation for _, operation, _ in aws_calls] == [
         "GetObject",
-        "CopyObject",
+        "PutObject",
         "UpdateItem",
         "DeleteObjects",
     ]
-    get, copy, update, delete = (params for _, _, params in aws_calls)
-    assert get["Range"].startswith("bytes=0-")
-    assert copy["CopySourceIfMatch"] == pending_etag
-    assert copy["IfNoneMatch"] == "*"
-    assert copy["MetadataDirective"] == "REPLACE"
+    get, put, update, delete = (params for _, _, params in aws_calls)
+    assert get == {"Bucket": aws.settings.bucket_name, "Key": f"pending/{form['key']}"}
+    assert put["Key"] == f"avatars/{form['key']}"
+    assert put["IfNoneMatch"] == "*"
+    assert put["ContentType"] == "image/webp"
+    assert put["Body"][:4] == b"RIFF" and put["Body"][8:12] == b"WEBP"
     assert update["ReturnValues"] == "UPDATED_OLD"
     assert update["ConditionExpression"] == "attribute_exists(Username)"
     deleted = {entry["Key"] for entry in delete["Delete"]["Objects"]}
@@ -96,29 +104,71 @@ def test_finalize_retried_after_success_answers_200_unchanged(aws, client, alice
 
 def test_finalize_of_a_reused_form_keeps_the_live_avatar(aws, client, alice):
     form = request_form(client, alice)
-    first = image_bytes("PNG", color=(0, 0, 255))
-    upload(aws, form["key"], first, owner=ALICE)
+    upload(aws, form["key"], image_bytes("PNG", color=(0, 0, 255)), owner=ALICE)
     assert finalize(client, alice, form["key"]).status_code == 200
+    first = _stored_bytes(aws, f"avatars/{form['key']}")
     upload(aws, form["key"], image_bytes("PNG", color=(0, 255, 0)), owner=ALICE)
 
     again = finalize(client, alice, form["key"])
 
     assert again.status_code == 200
-    live = aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=f"avatars/{form['key']}")
-    assert live["Body"].read() == first
+    assert _stored_bytes(aws, f"avatars/{form['key']}") == first
     assert avatar_of(aws, ALICE) == f"avatars/{form['key']}"
     assert keys_under(aws, "pending/") == []
 
 
-def test_finalize_refuses_bytes_swapped_in_after_the_check_with_409(aws, client, alice):
+def test_finalize_stores_the_bytes_it_read_never_bytes_swapped_in_afterwards(
+    aws, client, alice
+):
     form = request_form(client, alice)
+    upload(aws, form["key"], image_bytes("PNG", color=(0, 0, 255)), owner=ALICE)
+
+    def swap_content(**_):
+        upload(aws, form["key"], image_bytes("PNG", color=(0, 255, 0)), owner=ALICE)
+
+    events = app_aws.s3_client().meta.events
+    events.register("after-call.s3.GetObject", swap_content, unique_id="swap")
+    answer = finalize(client, alice, form["key"])
+    events.unregister("after-call.s3.GetObject", unique_id="swap")
+
+    assert answer.status_code == 200
+    stored = _stored_bytes(aws, f"avatars/{form['key']}")
+    with Image.open(io.BytesIO(stored)) as avatar:
+        assert _close(avatar.convert("RGB").getpixel((16, 16)), (0, 0, 255))
+    assert keys_under(aws, "pending/") == []
+
+
+def test_a_form_reused_after_a_newer_avatar_finalizes_as_a_new_upload(aws, client, alice):
+    """The old avatar object was deleted when the newer one was committed, so
+    the key is free: the user's own second upload with the still-valid form is
+    checked and stored like any other, and nothing is left behind."""
+    old = request_form(client, alice)
+    upload(aws, old["key"], image_bytes("PNG"), owner=ALICE)
+    assert finalize(client, alice, old["key"]).status_code == 200
+    new = request_form(client, alice)
+    upload(aws, new["key"], image_bytes("GIF"), owner=ALICE)
+    assert finalize(client, alice, new["key"]).status_code == 200
+    upload(aws, old["key"], image_bytes("PNG", color=(1, 2, 3)), owner=ALICE)
+
+    answer = finalize(client, alice, old["key"])
+
+    assert answer.status_code == 200
+    assert avatar_of(aws, ALICE) == f"avatars/{old['key']}"
+    assert f"avatars/{new['key']}" not in keys_under(aws, "avatars/")
+    assert keys_under(aws, "pending/") == []
+
+
+def test_finalize_onto_an_avatar_object_that_is_not_the_users_is_409(aws, client, alice):
+    form = request_form(client, alice)
+    aws.s3.put_object(
+        Bucket=aws.settings.bucket_name,
+        Key=f"avatars/{form['key']}",
+        Body=image_bytes("PNG"),
+        Metadata={"username": BOB},
+    )
     upload(aws, form["key"], image_bytes("PNG"), owner=ALICE)
     before = stored_state(aws)
 
-    def swap_content(**_):
-        upload(aws, form["key"], image_bytes("GIF"), owner=ALICE)
-
-    app_aws.s3_client().meta.events.register("after-call.s3.GetObject", swap_content)
     answer = finalize(client, alice, form["key"])
 
     assert answer.status_code == 409
@@ -148,21 +198,56 @@ def test_finalize_of_another_users_upload_is_403_and_leaves_it(aws, client, alic
     assert keys_under(aws, "pending/") == [f"pending/{form['key']}"]
 
 
+def _png_bomb(width, height):
+    """A real PNG of width x height black pixels, a few KB: its IDAT is
+    compressed from zero rows one at a time, so nothing that size is allocated."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    compressor = zlib.compressobj(9)
+    row = b"\0" * (width + 1)  # filter byte + one greyscale byte per pixel
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+JPEG = image_bytes("JPEG", size=(64, 64))
+
+
 @pytest.mark.parametrize(
-    "content, status",
+    "content, status, error",
     [
-        (SVG, 415),
-        (b"<!doctype html><script>alert(1)</script>", 415),
-        (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", 415),
-        (b"", 415),
-        (b"\xff\xd8\xff\xe0" + b"\0" * (1024 * 1024 - 3), 413),
+        (SVG, 415, "not_an_image"),
+        (b"<!doctype html><script>alert(1)</script>", 415, "not_an_image"),
+        (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", 415, "not_an_image"),
+        (b"", 415, "not_an_image"),
+        (JPEG[: len(JPEG) // 2], 415, "not_an_image"),
+        (image_bytes("BMP"), 415, "not_an_image"),
+        (b"\0\0\0\x18ftypheic" + b"\0" * 64, 415, "not_an_image"),
+        (_png_bomb(8000, 8000), 413, "image_too_large"),
+        (None, 413, "too_large"),
     ],
-    ids=["svg", "html", "png-signature-then-html", "empty", "one-byte-over-the-limit"],
+    ids=[
+        "svg",
+        "html",
+        "png-signature-then-html",
+        "empty",
+        "truncated-jpeg",
+        "bmp",
+        "heic",
+        "64-megapixel-png",
+        "one-byte-over-the-limit",
+    ],
 )
 def test_finalize_refuses_what_is_not_an_allowed_image_and_deletes_it(
-    aws, client, alice, content, status
+    aws, client, alice, content, status, error
 ):
     form = request_form(client, alice)
+    if content is None:
+        content = b"\xff\xd8\xff\xe0" + b"\0" * (form["maxBytes"] - 3)
     upload(aws, form["key"], content, owner=ALICE)
     before = stored_state(aws)
 
@@ -170,8 +255,20 @@ def test_finalize_refuses_what_is_not_an_allowed_image_and_deletes_it(
 
     assert answer.status_code == status
     assert set(body_of(answer)) == {"error", "message"}
+    assert body_of(answer)["error"] == error
     assert stored_state(aws) == before
     assert keys_under(aws, "pending/") == []
+
+
+def test_finalize_names_the_accepted_formats_when_it_refuses_a_heic_photo(aws, client, alice):
+    form = request_form(client, alice)
+    upload(aws, form["key"], b"\0\0\0\x18ftypheic" + b"\0" * 64, owner=ALICE)
+
+    message = body_of(finalize(client, alice, form["key"]))["message"]
+
+    assert "HEIC" in message
+    for name in ("JPEG", "PNG", "GIF", "WebP"):
+        assert name in message
 
 
 def test_finalize_accepts_an_upload_of_exactly_the_limit(aws, client, alice):
@@ -181,21 +278,54 @@ def test_finalize_accepts_an_upload_of_exactly_the_limit(aws, client, alice):
     assert finalize(client, alice, form["key"]).status_code == 200
 
 
-def test_finalize_stores_the_sniffed_type_not_the_declared_one(aws, client, alice):
+def test_finalize_stores_webp_whatever_type_the_upload_declared(aws, client, alice):
     form = request_form(client, alice)
     upload(aws, form["key"], image_bytes("JPEG"), owner=ALICE, content_type="image/png")
 
     assert finalize(client, alice, form["key"]).status_code == 200
 
     stored = aws.s3.head_object(Bucket=aws.settings.bucket_name, Key=f"avatars/{form['key']}")
-    assert stored["ContentType"] == "image/jpeg"
+    assert stored["ContentType"] == "image/webp"
 
 
-@pytest.mark.parametrize("image_format", ["GIF", "WEBP", "JPEG"])
+@pytest.mark.parametrize("image_format", ["PNG", "GIF", "WEBP", "JPEG"])
 def test_finalize_accepts_each_allowed_format(aws, client, alice, image_format):
     form = request_form(client, alice)
     upload(aws, form["key"], image_bytes(image_format), owner=ALICE)
+
     assert finalize(client, alice, form["key"]).status_code == 200
+
+    stored = _stored_bytes(aws, f"avatars/{form['key']}")
+    with Image.open(io.BytesIO(stored)) as avatar:
+        assert avatar.format == "WEBP"
+        assert _close(avatar.convert("RGB").getpixel((16, 16)), (200, 40, 40))
+
+
+def test_finalize_scales_a_large_photo_to_the_avatar_size(aws, client, alice):
+    form = request_form(client, alice)
+    upload(aws, form["key"], image_bytes("JPEG", size=(2000, 1500)), owner=ALICE)
+
+    assert finalize(client, alice, form["key"]).status_code == 200
+
+    with Image.open(io.BytesIO(_stored_bytes(aws, f"avatars/{form['key']}"))) as avatar:
+        assert avatar.size == (aws.settings.avatar_max_side, 384)
+
+
+def test_the_avatar_format_setting_stores_jpeg(aws):
+    """AVATAR_FORMAT=jpeg: the service, given those settings, writes a JPEG."""
+    settings = replace(aws.settings, avatar_format="jpeg")
+    users = InMemoryUserRepository([User(ALICE, "Alice", None)])
+    service = UploadService(app_aws.s3_client(), users, settings)
+    key = "a" * 32
+    upload(aws, key, image_bytes("PNG"), owner=ALICE)
+
+    service.finalize_upload(ALICE, key)
+
+    stored = aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=f"avatars/{key}")
+    assert stored["ContentType"] == "image/jpeg"
+    with Image.open(stored["Body"]) as avatar:
+        assert avatar.format == "JPEG"
+    assert users.get_user(ALICE).avatar == f"avatars/{key}"
 
 
 def test_finalize_without_a_session_is_401_and_changes_nothing(aws, client, alice):
@@ -289,3 +419,12 @@ def test_finalize_whose_commit_fails_answers_503_keeps_the_old_avatar_and_can_be
     retry = finalize(client, alice, form["key"])
     assert retry.status_code == 200
     assert avatar_of(aws, ALICE) == f"avatars/{form['key']}"
+
+
+def _stored_bytes(aws, key):
+    return aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=key)["Body"].read()
+
+
+def _close(colour, expected, tolerance=12):
+    """Lossy WebP moves colours a little."""
+    return all(abs(a - b) <= tolerance for a, b in zip(colour, expected))

@@ -28,7 +28,7 @@ def test_uploads_answers_201_with_a_fresh_key_and_a_form(client):
     assert first["key"] != second["key"]
     assert first["fields"]["key"] == f"pending/{first['key']}"
     assert first["fields"]["x-amz-meta-username"] == ALICE
-    assert first["maxBytes"] == 1024 * 1024
+    assert first["maxBytes"] == 10 * 1024 * 1024
 
 
 def test_the_policy_pins_key_size_type_and_owner(aws, client):
@@ -36,7 +36,7 @@ def test_the_policy_pins_key_size_type_and_owner(aws, client):
     conditions = decoded_policy(form)["conditions"]
     assert {"key": f"pending/{form['key']}"} in conditions
     assert {"bucket": aws.settings.bucket_name} in conditions
-    assert ["content-length-range", 1, 1024 * 1024] in conditions
+    assert ["content-length-range", 1, 10 * 1024 * 1024] in conditions
     assert ["starts-with", "$Content-Type", "image/"] in conditions
     assert {"x-amz-meta-username": ALICE} in conditions
 

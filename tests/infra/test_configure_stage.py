@@ -38,7 +38,7 @@ SAMPLE_OUTPUT_JSON = {
         "type": "string",
         "value": "arn:aws:ssm:eu-west-1:123456789012:parameter/avatars-1a2b3c4d/session-secret",
     },
-    "max_upload_bytes": {"sensitive": False, "type": "number", "value": 1048576},
+    "max_upload_bytes": {"sensitive": False, "type": "number", "value": 10485760},
 }
 
 
@@ -63,7 +63,7 @@ def test_the_outputs_fill_the_dev_stage_and_leave_local_alone(chalice_dir):
         "AVATAR_BUCKET": "avatars-1a2b3c4d",
         "USERS_TABLE": "avatars-users-1a2b3c4d",
         "SESSION_SECRET_PARAMETER": "/avatars-1a2b3c4d/session-secret",
-        "MAX_UPLOAD_BYTES": "1048576",
+        "MAX_UPLOAD_BYTES": "10485760",
         "SECURE_COOKIES": "true",
     }
     assert dev["autogen_policy"] is False

@@ -1,244 +1,735 @@
-"""Unit tests for chalicelib.images.sniff_image_type, on images built in memory."""
+"""Unit tests for chalicelib.images.make_avatar: what comes out is judged by
+decoding it with Pillow and by reading its bytes. Every input is made in
+memory (tests/unit/image_samples.py)."""
 
 import io
-import struct
-import zlib
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from chalicelib.images import SNIFF_BYTES, sniff_image_type
+from chalicelib.images import (
+    Avatar,
+    AvatarRules,
+    ImageRejected,
+    ImageTooLarge,
+    NotAnImage,
+    make_avatar,
+)
+from tests.unit.image_samples import (
+    FILE_COMMENT,
+    ICC_SIGNATURE,
+    QUADRANT_COLOURS,
+    SECRETS,
+    SRGB_PROFILE,
+    as_stored_by_camera,
+    black_png,
+    camera_exif,
+    decode,
+    encode,
+    gif_claiming,
+    jpeg_claiming,
+    jpeg_markers,
+    jpeg_with_everything,
+    noise,
+    phone_photo,
+    png_16_bit_grey,
+    png_16_bit_rgb,
+    png_with_corrupt_pixels,
+    png_with_everything,
+    quadrant_colours,
+    upright_picture,
+    webp_chunks,
+    webp_claiming,
+    webp_with_everything,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = AvatarRules()
+AS_JPEG = AvatarRules(output_format="jpeg")
+# The chunks a still WebP holds pixels in; EXIF, XMP, ICCP, ANIM and ANMF are all else.
+PIXEL_CHUNKS = {"VP8 ", "VP8L", "VP8X", "ALPH"}
+# VP8X flags: ICC profile, alpha, EXIF, XMP, animation.
+VP8X_METADATA_FLAGS = 0x20 | 0x08 | 0x04 | 0x02
+
+# Lossy encoders move colours a little; these are far closer than any two
+# colours the tests tell apart.
+CLOSE = 40
 
 
-def _image_bytes(fmt: str, mode: str = "RGB", size=(4, 3), **options) -> bytes:
-    buffer = io.BytesIO()
-    color = 1 if mode == "P" else (200, 30, 90, 128)[: len(mode)]
-    Image.new(mode, size, color).save(buffer, format=fmt, **options)
-    return buffer.getvalue()
+def _close(actual, expected, tolerance=CLOSE):
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected))
 
 
-def _head(data: bytes) -> bytes:
-    return data[:SNIFF_BYTES]
+def _assert_no_metadata(avatar: Avatar):
+    """Nothing but pixels: no metadata chunk or marker, no trace of the secrets."""
+    if avatar.content_type == "image/webp":
+        chunks = webp_chunks(avatar.data)
+        assert set(chunks) <= PIXEL_CHUNKS, chunks
+        if chunks[0] == "VP8X":
+            assert avatar.data[20] & VP8X_METADATA_FLAGS == 0, hex(avatar.data[20])
+    else:
+        markers = jpeg_markers(avatar.data)
+        assert not [name for name in markers if name.startswith("APP") and name != "APP0"], markers
+        assert "COM" not in markers, markers
+    for secret in SECRETS:
+        assert secret.encode() not in avatar.data, secret
+    assert ICC_SIGNATURE not in avatar.data
+    assert b"Exif" not in avatar.data
+    assert b"xmpmeta" not in avatar.data
+    decoded = decode(avatar.data)
+    assert len(decoded.getexif()) == 0
+    assert not {"exif", "xmp", "icc_profile", "comment"} & set(decoded.info), decoded.info
 
 
-def _png_ihdr(width: int, height: int) -> bytes:
-    """A PNG signature and an IHDR chunk with a correct CRC."""
-    body = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + body + struct.pack(">I", zlib.crc32(body))
+# --- metadata ------------------------------------------------------------------------
+
+WITH_EVERYTHING = {
+    "jpeg": jpeg_with_everything,
+    "png": png_with_everything,
+    "webp": webp_with_everything,
+}
 
 
-# --- real images are recognised ----------------------------------------------
+@pytest.mark.parametrize("output_format", ["webp", "jpeg"])
+@pytest.mark.parametrize("icc_profile", [SRGB_PROFILE, None], ids=["with ICC", "without ICC"])
+@pytest.mark.parametrize("source", sorted(WITH_EVERYTHING))
+def test_gps_camera_comments_xmp_and_icc_are_gone_from_the_stored_bytes(
+    source, icc_profile, output_format
+):
+    upload = WITH_EVERYTHING[source](Image.new("RGB", (48, 32), (10, 120, 200)), icc_profile)
+    # The control: the upload carries all of it.
+    original = decode(upload)
+    exif = original.getexif()
+    assert exif.get_ifd(0x8825)[2] and exif.get_ifd(0x8769)[0x9003]
+    assert original.info.get("icc_profile") == icc_profile
+    for secret in SECRETS:
+        # A WebP has no place for a plain comment.
+        assert secret.encode() in upload or (source, secret) == ("webp", FILE_COMMENT), secret
+
+    avatar = make_avatar(upload, AvatarRules(output_format=output_format))
+
+    _assert_no_metadata(avatar)
+    assert _close(decode(avatar.data).getpixel((24, 16)), (10, 120, 200))
 
 
-def test_sniff_image_type_recognises_a_png_made_by_pillow():
-    assert sniff_image_type(_head(_image_bytes("PNG"))) == "image/png"
+# --- orientation ---------------------------------------------------------------------
 
 
-def test_sniff_image_type_recognises_a_png_with_alpha_made_by_pillow():
-    assert sniff_image_type(_head(_image_bytes("PNG", mode="RGBA"))) == "image/png"
+@pytest.mark.parametrize("output_format", ["webp", "jpeg"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_each_exif_orientation_comes_out_upright(orientation, output_format):
+    upright = upright_picture(40, 20)
+    stored = as_stored_by_camera(upright, orientation)
+    upload = encode(stored, "JPEG", quality=95, subsampling=0, exif=camera_exif(orientation))
+
+    avatar = make_avatar(upload, AvatarRules(output_format=output_format))
+
+    decoded = decode(avatar.data)
+    assert decoded.size == (avatar.width, avatar.height) == (40, 20)
+    for quadrant, colour in quadrant_colours(decoded).items():
+        nearest = min(QUADRANT_COLOURS, key=lambda q: _distance(QUADRANT_COLOURS[q], colour))
+        assert nearest == quadrant, (quadrant, colour)
+        assert _close(colour, QUADRANT_COLOURS[quadrant]), (quadrant, colour)
+    assert len(decoded.getexif()) == 0
 
 
-def test_sniff_image_type_recognises_a_jpeg_made_by_pillow():
-    assert sniff_image_type(_head(_image_bytes("JPEG"))) == "image/jpeg"
+def _distance(one, other):
+    return sum((a - b) ** 2 for a, b in zip(one, other))
 
 
-def test_sniff_image_type_recognises_a_progressive_jpeg_with_exif_made_by_pillow():
-    exif = Image.Exif()
-    exif[0x010F] = "UnitTest"  # Make
-    data = _image_bytes("JPEG", progressive=True, exif=exif.tobytes())
-    assert sniff_image_type(_head(data)) == "image/jpeg"
+def test_an_orientation_outside_one_to_eight_leaves_the_image_as_stored():
+    upload = encode(upright_picture(40, 20), "JPEG", quality=95, exif=camera_exif(orientation=9))
+
+    avatar = make_avatar(upload, DEFAULT)
+
+    assert (avatar.width, avatar.height) == (40, 20)
+    assert _close(quadrant_colours(decode(avatar.data))["top left"], QUADRANT_COLOURS["top left"])
 
 
-def test_sniff_image_type_recognises_an_exif_jpeg_whose_first_segment_is_app1():
-    # As cameras write it: SOI then APP1 (Exif), no JFIF APP0. Cut Pillow's APP0 out.
-    exif = Image.Exif()
-    exif[0x010F] = "UnitTest"
-    data = _image_bytes("JPEG", exif=exif.tobytes())
-    assert data[2:4] == b"\xff\xe0"
-    app0_length = int.from_bytes(data[4:6], "big")
-    camera_style = data[:2] + data[4 + app0_length :]
-    assert camera_style[2:4] == b"\xff\xe1"
-    assert sniff_image_type(_head(camera_style)) == "image/jpeg"
-
-
-def test_sniff_image_type_recognises_a_gif_made_by_pillow():
-    assert sniff_image_type(_head(_image_bytes("GIF", mode="P"))) == "image/gif"
-
-
-def test_sniff_image_type_recognises_a_gif89a_made_by_pillow():
-    data = _image_bytes("GIF", mode="P", transparency=1)
-    assert data[:6] == b"GIF89a"
-    assert sniff_image_type(_head(data)) == "image/gif"
+# --- size ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("mode", "options", "chunk"),
+    "size, max_side",
     [
-        ("RGB", {}, b"VP8 "),
-        ("RGB", {"lossless": True}, b"VP8L"),
-        ("RGBA", {}, b"VP8X"),
+        ((4000, 1000), 512),
+        ((1000, 4000), 512),
+        ((1000, 600), 512),
+        ((600, 1000), 512),
+        ((513, 513), 512),
+        ((1000, 600), 100),
+        ((333, 1000), 256),
     ],
+    ids=lambda value: "x".join(map(str, value)) if isinstance(value, tuple) else f"to {value}",
 )
-def test_sniff_image_type_recognises_each_kind_of_webp_made_by_pillow(mode, options, chunk):
-    data = _image_bytes("WEBP", mode=mode, **options)
-    assert data[12:16] == chunk
-    assert sniff_image_type(_head(data)) == "image/webp"
+def test_the_longest_side_is_scaled_down_to_max_side_keeping_the_aspect_ratio(size, max_side):
+    upload = encode(Image.new("RGB", size, (200, 30, 90)), "PNG")
+
+    avatar = make_avatar(upload, AvatarRules(max_side=max_side))
+
+    decoded = decode(avatar.data)
+    assert decoded.size == (avatar.width, avatar.height)
+    assert max(decoded.size) == max_side
+    scale = max_side / max(size)
+    assert abs(decoded.width - size[0] * scale) <= 1
+    assert abs(decoded.height - size[1] * scale) <= 1
 
 
-def test_sniff_image_type_reads_a_whole_file_as_well_as_its_head():
-    assert sniff_image_type(_image_bytes("PNG")) == "image/png"
+@pytest.mark.parametrize("size", [(1, 1), (100, 50), (50, 100), (512, 512), (512, 3)])
+def test_an_image_within_max_side_is_never_scaled_up(size):
+    avatar = make_avatar(encode(Image.new("RGB", size, (200, 30, 90)), "PNG"), DEFAULT)
+
+    assert decode(avatar.data).size == (avatar.width, avatar.height) == size
 
 
-def test_sniff_image_type_recognises_a_large_png():
-    data = _image_bytes("PNG", size=(4000, 3000))
-    assert sniff_image_type(_head(data)) == "image/png"
+# --- transparency --------------------------------------------------------------------
 
 
-# --- everything else is refused ---------------------------------------------
+def _half_transparent_rgba():
+    """Left half fully transparent (a red that must not show), right half opaque blue."""
+    image = Image.new("RGBA", (32, 16), (255, 0, 0, 0))
+    image.paste((0, 0, 255, 255), (16, 0, 32, 16))
+    return image
 
 
-def test_sniff_image_type_refuses_empty_bytes():
-    assert sniff_image_type(b"") is None
+def _half_transparent_palette():
+    """Palette entry 0 (green) is transparent, entry 1 is blue."""
+    image = Image.new("P", (32, 16), 0)
+    image.putpalette([0, 255, 0, 0, 0, 255] + [0, 0, 0] * 254)
+    image.paste(1, (16, 0, 32, 16))
+    return image
 
 
-def test_sniff_image_type_refuses_html():
-    html = b"<!DOCTYPE html><html><head><script>alert(document.cookie)</script></head></html>"
-    assert sniff_image_type(_head(html)) is None
+TRANSPARENT_LEFT_HALF = {
+    "an RGBA PNG": lambda: encode(_half_transparent_rgba(), "PNG"),
+    "a palette PNG with tRNS": lambda: encode(_half_transparent_palette(), "PNG", transparency=0),
+    "a GIF with a transparent index": lambda: encode(
+        _half_transparent_palette(), "GIF", transparency=0
+    ),
+    "an RGB PNG with a tRNS colour and an ICC profile": lambda: encode(
+        _half_transparent_rgba().convert("RGB"),
+        "PNG",
+        transparency=(255, 0, 0),
+        icc_profile=SRGB_PROFILE,
+    ),
+    "an RGBA WebP": lambda: encode(_half_transparent_rgba(), "WEBP", lossless=True),
+}
 
 
-def test_sniff_image_type_refuses_svg():
-    svg = (
-        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
-        b"<script>alert(1)</script></svg>"
-    )
-    assert sniff_image_type(_head(svg)) is None
+@pytest.mark.parametrize("name", list(TRANSPARENT_LEFT_HALF))
+def test_transparent_pixels_stay_transparent_in_webp(name):
+    upload = TRANSPARENT_LEFT_HALF[name]()
+
+    avatar = make_avatar(upload, DEFAULT)
+
+    decoded = decode(avatar.data)
+    assert decoded.mode == "RGBA"
+    assert "ALPH" in webp_chunks(avatar.data) or "VP8L" in webp_chunks(avatar.data)
+    assert decoded.getpixel((4, 8))[3] == 0
+    assert decoded.getpixel((28, 8))[3] == 255
+    assert _close(decoded.getpixel((28, 8))[:3], (0, 0, 255))
 
 
-def test_sniff_image_type_refuses_svg_with_an_xml_prolog():
-    svg = (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n'
-        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-    )
-    assert sniff_image_type(_head(svg)) is None
+@pytest.mark.parametrize("name", list(TRANSPARENT_LEFT_HALF))
+def test_transparent_pixels_are_flattened_on_white_in_jpeg(name):
+    upload = TRANSPARENT_LEFT_HALF[name]()
+
+    avatar = make_avatar(upload, AS_JPEG)
+
+    decoded = decode(avatar.data)
+    assert decoded.mode == "RGB"
+    assert _close(decoded.getpixel((4, 8)), (255, 255, 255))
+    assert _close(decoded.getpixel((28, 8)), (0, 0, 255))
 
 
-def test_sniff_image_type_refuses_a_png_signature_glued_to_html():
-    polyglot = b"\x89PNG\r\n\x1a\n<html><script>alert(document.cookie)</script></html>"
-    assert sniff_image_type(_head(polyglot)) is None
+def test_a_half_transparent_greyscale_png_keeps_its_alpha():
+    grey = Image.new("LA", (16, 16), (100, 128))
+
+    decoded = decode(make_avatar(encode(grey, "PNG"), DEFAULT).data)
+
+    assert decoded.mode == "RGBA"
+    assert _close(decoded.getpixel((8, 8)), (100, 100, 100, 128), 8)
 
 
-def test_sniff_image_type_refuses_a_png_whose_ihdr_crc_is_corrupted():
-    data = bytearray(_image_bytes("PNG"))
-    data[29] ^= 0xFF  # first byte of the IHDR CRC
-    assert sniff_image_type(_head(bytes(data))) is None
+# --- colour modes --------------------------------------------------------------------
+
+CMYK_QUADRANTS = {
+    "top left": ((0, 255, 255, 0), (255, 0, 0)),
+    "top right": ((255, 0, 255, 0), (0, 255, 0)),
+    "bottom left": ((255, 255, 0, 0), (0, 0, 255)),
+    "bottom right": ((0, 0, 0, 255), (0, 0, 0)),
+}
 
 
-def test_sniff_image_type_refuses_a_png_whose_ihdr_body_was_altered_after_the_crc():
-    data = bytearray(_image_bytes("PNG"))
-    data[19] ^= 0x01  # low byte of the width: the CRC no longer matches
-    assert sniff_image_type(_head(bytes(data))) is None
-
-
-def test_sniff_image_type_refuses_a_png_whose_first_chunk_is_not_ihdr():
-    data = bytearray(_image_bytes("PNG"))
-    data[12:16] = b"tEXt"
-    assert sniff_image_type(_head(bytes(data))) is None
-
-
-def test_sniff_image_type_refuses_a_png_with_a_zero_width_even_with_a_valid_crc():
-    assert sniff_image_type(_png_ihdr(0, 10)) is None
-    assert sniff_image_type(_png_ihdr(10, 0)) is None
-
-
-def test_a_hand_built_png_header_with_a_valid_crc_is_recognised():
-    # The control for the zero-size case above: the builder itself is right.
-    assert sniff_image_type(_png_ihdr(10, 10)) == "image/png"
-
-
-def test_sniff_image_type_refuses_a_png_truncated_to_its_first_20_bytes():
-    assert sniff_image_type(_image_bytes("PNG")[:20]) is None
-
-
-def test_sniff_image_type_refuses_a_png_truncated_just_before_the_end_of_its_crc():
-    assert sniff_image_type(_image_bytes("PNG")[:32]) is None
-
-
-def test_sniff_image_type_refuses_a_gif_header_with_zero_width():
-    header = b"GIF89a" + struct.pack("<HH", 0, 10) + b"\x80\x00\x00" + b"\x00" * 20
-    assert sniff_image_type(header) is None
-
-
-def test_sniff_image_type_refuses_a_gif_header_with_zero_height():
-    header = b"GIF87a" + struct.pack("<HH", 10, 0) + b"\x80\x00\x00" + b"\x00" * 20
-    assert sniff_image_type(header) is None
-
-
-def test_sniff_image_type_refuses_a_gif_header_cut_before_its_height():
-    assert sniff_image_type(b"GIF89a\x01\x00") is None
-
-
-def test_sniff_image_type_refuses_a_gif_signature_of_an_unknown_version():
-    assert sniff_image_type(b"GIF88a" + struct.pack("<HH", 10, 10) + b"\x00" * 20) is None
-
-
-def test_sniff_image_type_refuses_a_gif_signature_glued_to_html():
-    # images.py promises that "a file that is only a signature glued to HTML or
-    # script is refused". For GIF, the only check beyond the signature is a
-    # non-zero width and height, and any two printable characters pass it:
-    # here "<h" and "tm" read as 26684 x 28020, so this HTML is taken for a GIF.
-    polyglot = b"GIF89a<html><script>alert(document.cookie)</script></html>"
-    assert sniff_image_type(_head(polyglot)) is None
-
-
-def test_sniff_image_type_refuses_a_riff_webp_whose_first_chunk_type_is_junk():
-    data = b"RIFF" + struct.pack("<I", 100) + b"WEBP" + b"JUNK" + b"\x00" * 40
-    assert sniff_image_type(data) is None
-
-
-def test_sniff_image_type_refuses_a_riff_file_that_is_not_webp():
-    wav = b"RIFF" + struct.pack("<I", 100) + b"WAVE" + b"fmt " + b"\x00" * 40
-    assert sniff_image_type(wav) is None
-
-
-def test_sniff_image_type_refuses_a_webp_header_cut_before_its_chunk_type():
-    assert sniff_image_type(_image_bytes("WEBP")[:14]) is None
-
-
-@pytest.mark.parametrize("byte", [b"\x00", b"<", b"\x7f", b"\xbf", b"\xff"])
-def test_sniff_image_type_refuses_a_jpeg_soi_followed_by_a_non_marker_byte(byte):
-    assert sniff_image_type(b"\xff\xd8\xff" + byte + b"<html><script>x</script>") is None
-
-
-def test_sniff_image_type_refuses_a_jpeg_soi_followed_directly_by_html():
-    assert sniff_image_type(b"\xff\xd8<html><script>alert(1)</script>") is None
-
-
-def test_sniff_image_type_refuses_a_bare_jpeg_soi():
-    assert sniff_image_type(b"\xff\xd8\xff") is None
-
-
-def test_sniff_image_type_refuses_plain_text():
-    assert sniff_image_type(b"Hello, this is just a plain text file.\n" * 2) is None
-
-
-def test_sniff_image_type_refuses_a_pdf_header():
-    pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-    assert sniff_image_type(_head(pdf)) is None
-
-
-def test_sniff_image_type_refuses_an_image_format_it_does_not_allow():
-    assert sniff_image_type(_head(_image_bytes("BMP"))) is None
-    assert sniff_image_type(_head(_image_bytes("TIFF"))) is None
+def _cmyk_picture():
+    image = Image.new("CMYK", (32, 32))
+    boxes = {
+        "top left": (0, 0, 16, 16),
+        "top right": (16, 0, 32, 16),
+        "bottom left": (0, 16, 16, 32),
+        "bottom right": (16, 16, 32, 32),
+    }
+    for quadrant, box in boxes.items():
+        image.paste(CMYK_QUADRANTS[quadrant][0], box)
+    return image
 
 
 @pytest.mark.parametrize(
-    "content",
-    [
-        b"RIFF\0\0\0\0WEBPVP8 <html><script>alert(1)</script></html>",
-        b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>",
-        b"GIF89a" + b"\x01\0\x01\0" + b"\0" * 100 + b"<script>alert(1)</script>",
-    ],
-    ids=["webp", "jpeg", "gif-with-padding"],
+    "options",
+    [{}, {"icc_profile": SRGB_PROFILE}],
+    ids=["without a profile", "with a profile for another colour space"],
 )
-def test_sniff_image_type_refuses_markup_behind_any_image_signature(content):
-    assert sniff_image_type(content[:SNIFF_BYTES]) is None
+def test_a_cmyk_jpeg_comes_out_rgb_with_its_colours(options):
+    upload = encode(_cmyk_picture(), "JPEG", quality=95, **options)
+    assert decode(upload).mode == "CMYK"
+
+    decoded = decode(make_avatar(upload, DEFAULT).data)
+
+    assert decoded.mode == "RGB"
+    for quadrant, colour in quadrant_colours(decoded).items():
+        assert _close(colour, CMYK_QUADRANTS[quadrant][1]), (quadrant, colour)
+
+
+def test_16_bit_grey_is_scaled_to_8_bits_not_clipped():
+    upload = png_16_bit_grey([[0] * 16 + [32768] * 16 + [65535] * 16] * 16)
+    assert decode(upload).mode == "I;16"
+
+    decoded = decode(make_avatar(upload, DEFAULT).data)
+
+    assert decoded.mode == "RGB"
+    black, middle, white = (decoded.getpixel((x, 8)) for x in (8, 24, 40))
+    assert _close(black, (0, 0, 0), 3)
+    assert _close(middle, (128, 128, 128), 3)
+    assert _close(white, (255, 255, 255), 3)
+
+
+def test_a_transparent_16_bit_grey_level_becomes_transparent():
+    # 32768 and 32769 both become grey 127 in 8 bits: only the exact 16-bit
+    # level may turn transparent.
+    upload = png_16_bit_grey([[32768] * 16 + [32769] * 16] * 16, transparent_level=32768)
+
+    decoded = decode(make_avatar(upload, DEFAULT).data)
+
+    assert decoded.mode == "RGBA"
+    assert decoded.getpixel((4, 8))[3] == 0
+    assert _close(decoded.getpixel((28, 8)), (128, 128, 128, 255), 3)
+
+
+def test_16_bit_rgb_comes_out_with_its_colours():
+    upload = png_16_bit_rgb([[(65535, 0, 0)] * 16 + [(0, 32768, 65535)] * 16] * 16)
+
+    decoded = decode(make_avatar(upload, DEFAULT).data)
+
+    assert decoded.mode == "RGB"
+    assert _close(decoded.getpixel((4, 8)), (255, 0, 0), 12)
+    assert _close(decoded.getpixel((28, 8)), (0, 128, 255), 12)
+
+
+def _palette_picture():
+    return Image.new("RGB", (16, 16), (200, 30, 90)).convert("P", palette=Image.Palette.ADAPTIVE)
+
+
+COLOUR_MODES = {
+    "1": (lambda: encode(Image.new("1", (16, 16), 1), "PNG"), (255, 255, 255)),
+    "L": (lambda: encode(Image.new("L", (16, 16), 100), "PNG"), (100, 100, 100)),
+    "LA": (lambda: encode(Image.new("LA", (16, 16), (100, 255)), "PNG"), (100, 100, 100)),
+    "P": (lambda: encode(_palette_picture(), "PNG"), (200, 30, 90)),
+    "P (GIF)": (lambda: encode(_palette_picture(), "GIF"), (200, 30, 90)),
+    "RGB": (lambda: encode(Image.new("RGB", (16, 16), (200, 30, 90)), "PNG"), (200, 30, 90)),
+    "RGBA": (
+        lambda: encode(Image.new("RGBA", (16, 16), (200, 30, 90, 255)), "PNG"),
+        (200, 30, 90),
+    ),
+    "L (JPEG)": (lambda: encode(Image.new("L", (16, 16), 100), "JPEG"), (100, 100, 100)),
+    "CMYK (JPEG)": (
+        lambda: encode(Image.new("CMYK", (16, 16), (0, 255, 255, 0)), "JPEG"),
+        (255, 0, 0),
+    ),
+    "I;16": (lambda: png_16_bit_grey([[25700] * 16] * 16), (100, 100, 100)),
+    "RGB 16-bit": (lambda: png_16_bit_rgb([[(51400, 7710, 23130)] * 16] * 16), (200, 30, 90)),
+}
+
+
+@pytest.mark.parametrize("output_format", ["webp", "jpeg"])
+@pytest.mark.parametrize("mode", list(COLOUR_MODES))
+def test_every_mode_comes_out_8_bit_rgb_or_rgba_with_its_colour(mode, output_format):
+    make_upload, colour = COLOUR_MODES[mode]
+
+    avatar = make_avatar(make_upload(), AvatarRules(output_format=output_format))
+
+    decoded = decode(avatar.data)
+    assert decoded.mode in (("RGB", "RGBA") if output_format == "webp" else ("RGB",))
+    assert _close(decoded.getpixel((8, 8))[:3], colour, 12), decoded.getpixel((8, 8))
+
+
+# --- animation -----------------------------------------------------------------------
+
+FRAME_COLOURS = [(230, 20, 20), (20, 200, 20), (20, 20, 230)]
+
+
+def _frames():
+    return [Image.new("RGB", (24, 24), colour) for colour in FRAME_COLOURS]
+
+
+ANIMATIONS = {
+    "GIF": lambda: encode(
+        _frames()[0], "GIF", save_all=True, append_images=_frames()[1:], duration=100, loop=0
+    ),
+    "WebP": lambda: encode(
+        _frames()[0], "WEBP", save_all=True, append_images=_frames()[1:], duration=100, loop=0
+    ),
+}
+
+
+@pytest.mark.parametrize("output_format", ["webp", "jpeg"])
+@pytest.mark.parametrize("image_format", list(ANIMATIONS))
+def test_an_animation_becomes_a_still_of_its_first_frame(image_format, output_format):
+    upload = ANIMATIONS[image_format]()
+    assert Image.open(io.BytesIO(upload)).n_frames == 3
+
+    avatar = make_avatar(upload, AvatarRules(output_format=output_format))
+
+    decoded = decode(avatar.data)
+    assert getattr(decoded, "n_frames", 1) == 1
+    assert not getattr(decoded, "is_animated", False)
+    assert _close(decoded.getpixel((12, 12))[:3], FRAME_COLOURS[0])
+    if output_format == "webp":
+        assert set(webp_chunks(avatar.data)) <= PIXEL_CHUNKS
+
+
+# --- decompression bombs -------------------------------------------------------------
+
+# Run in a fresh interpreter, so that ru_maxrss (the peak) measures this one
+# call. Every decoder and encoder is used once first, so that loading them is
+# not counted.
+_MEASURE_ONE_CALL = r"""
+import io, json, resource, sys, time
+from PIL import Image
+from chalicelib.images import AvatarRules, make_avatar
+
+def peak_bytes():
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # kilobytes on Linux
+
+for image_format in ("PNG", "JPEG", "GIF", "WEBP"):
+    warm_up = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(warm_up, format=image_format)
+    make_avatar(warm_up.getvalue(), AvatarRules())
+data = sys.stdin.buffer.read()
+before = peak_bytes()
+start = time.perf_counter()
+try:
+    make_avatar(data, AvatarRules())
+    outcome, message = "Avatar", ""
+except Exception as error:
+    outcome, message = type(error).__name__, str(error)
+seconds = time.perf_counter() - start
+print(json.dumps({"outcome": outcome, "message": message, "seconds": seconds,
+                  "growth": peak_bytes() - before}))
+"""
+
+BOMBS = {
+    "PNG 12000x12000": lambda: black_png(12000, 12000),
+    "PNG 30000x30000": lambda: black_png(30000, 30000),
+    "JPEG claiming 60000x60000": lambda: jpeg_claiming(60000, 60000),
+    "GIF claiming 65535x65535": lambda: gif_claiming(65535, 65535),
+    "WebP claiming 16384x16384": lambda: webp_claiming(16384, 16384),
+    "animated WebP claiming 16384x16384": lambda: webp_claiming(16384, 16384, animated=True),
+}
+
+
+@pytest.mark.parametrize("name", list(BOMBS))
+def test_a_decompression_bomb_is_refused_quickly_without_allocating_it(name):
+    upload = BOMBS[name]()
+    assert len(upload) < 1_000_000
+
+    answer = subprocess.run(
+        [sys.executable, "-c", _MEASURE_ONE_CALL],
+        input=upload,
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+        check=False,
+    )
+
+    assert answer.returncode == 0, answer.stderr.decode()
+    result = json.loads(answer.stdout)
+    assert result["outcome"] == "ImageTooLarge", result
+    assert "50 megapixels" in result["message"]
+    assert result["seconds"] < 0.5, result
+    assert result["growth"] < 50 * 1024 * 1024, result
+
+
+def test_the_bomb_png_is_a_real_png_that_decodes():
+    """The control for the bombs above: the same builder, at a size that is allowed."""
+    upload = black_png(3000, 2000)
+
+    avatar = make_avatar(upload, DEFAULT)
+
+    decoded = decode(avatar.data)
+    assert decoded.size == (512, 341)
+    assert decoded.convert("L").getextrema() == (0, 0)
+
+
+def test_pillows_own_limit_only_warns_about_a_144_megapixel_png():
+    """Why images.py has its own limit: Pillow opens this, and would decode it."""
+    with pytest.warns(Image.DecompressionBombWarning):
+        image = Image.open(io.BytesIO(black_png(12000, 12000)), formats=["PNG"])
+    with image:
+        assert image.size == (12000, 12000)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_12000_by_12000_png_is_refused_by_the_header_alone():
+    start = time.perf_counter()
+    with pytest.raises(ImageTooLarge, match="12000x12000"):
+        make_avatar(black_png(12000, 12000), DEFAULT)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_smaller_max_pixels_refuses_a_small_image_naming_its_size_and_the_limit():
+    upload = encode(Image.new("RGB", (101, 100)), "PNG")
+
+    with pytest.raises(ImageTooLarge) as refusal:
+        make_avatar(upload, AvatarRules(max_pixels=100 * 100))
+
+    assert "101x100" in str(refusal.value)
+    assert "0.01 megapixels" in str(refusal.value)
+    exactly_the_limit = encode(Image.new("RGB", (100, 100)), "PNG")
+    assert make_avatar(exactly_the_limit, AvatarRules(max_pixels=100 * 100)).width == 100
+
+
+# --- broken input and other formats --------------------------------------------------
+
+
+def _cut_in_half(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _scan_overwritten(marker: bytes) -> bytes:
+    """A JPEG with `marker` written over the middle of its entropy-coded data."""
+    data = encode(noise((64, 64)), "JPEG")
+    middle = (data.index(b"\xff\xda") + len(data)) // 2
+    return data[:middle] + marker + data[middle + len(marker) :]
+
+
+def _png_cut_inside_idat():
+    data = encode(noise((64, 64)), "PNG")
+    return data[: data.index(b"IDAT") + 200]
+
+
+NOT_IMAGES = {
+    "a JPEG cut in half": lambda: _cut_in_half(encode(noise((64, 64)), "JPEG")),
+    "a PNG cut inside IDAT": _png_cut_inside_idat,
+    "a PNG with corrupt compressed pixels": png_with_corrupt_pixels,
+    "a GIF cut in half": lambda: _cut_in_half(encode(noise((64, 64), "L"), "GIF")),
+    "a WebP cut in half": lambda: _cut_in_half(encode(noise((64, 64)), "WEBP")),
+    # libjpeg conceals damage it can recover from (flipped bits in the scan
+    # decode to wrong pixels, silently); a marker where none may be is fatal.
+    "a JPEG scan broken by a frame header": lambda: _scan_overwritten(b"\xff\xc0\x00\x11"),
+    "a JPEG scan broken by a second SOI": lambda: _scan_overwritten(b"\xff\xd8"),
+    "a JPEG scan broken by a Huffman table": lambda: _scan_overwritten(b"\xff\xc4\x00\x03\x00"),
+    "an empty file": lambda: b"",
+    "random bytes": lambda: random.Random(0).randbytes(4096),
+    "SVG": lambda: b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    "HTML": lambda: b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>",
+    "a BMP": lambda: encode(Image.new("RGB", (16, 16), (200, 30, 90)), "BMP"),
+    "a TIFF": lambda: encode(Image.new("RGB", (16, 16), (200, 30, 90)), "TIFF"),
+    "an ICO": lambda: encode(Image.new("RGB", (16, 16), (200, 30, 90)), "ICO"),
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_IMAGES))
+def test_broken_or_unaccepted_input_is_refused_as_not_an_image(name):
+    upload = NOT_IMAGES[name]()
+
+    with pytest.raises(NotAnImage, match="JPEG, PNG, GIF or WebP"):
+        make_avatar(upload, DEFAULT)
+
+
+@pytest.mark.parametrize("name", ["a BMP", "a TIFF", "an ICO"])
+def test_pillow_would_open_the_refused_formats(name):
+    """The control: only the allow-list keeps these out."""
+    assert decode(NOT_IMAGES[name]()).size == (16, 16)
+
+
+HEIF_LIKE = {
+    "HEIC": lambda: b"\x00\x00\x00\x18ftypheic" + bytes(200),
+    "HEIF": lambda: b"\x00\x00\x00\x18ftypmif1" + bytes(200),
+    "an AVIF made by Pillow": lambda: encode(Image.new("RGB", (16, 16), (200, 30, 90)), "AVIF"),
+}
+
+
+@pytest.mark.parametrize("name", list(HEIF_LIKE))
+def test_heic_heif_and_avif_are_refused_naming_the_accepted_formats(name):
+    with pytest.raises(NotAnImage) as refusal:
+        make_avatar(HEIF_LIKE[name](), DEFAULT)
+
+    message = str(refusal.value)
+    assert "HEIC" in message
+    for accepted in ("JPEG", "PNG", "GIF", "WebP"):
+        assert accepted in message
+
+
+# --- polyglots -----------------------------------------------------------------------
+
+MARKUP = b"<html><script>alert(1)</script></html>"
+
+
+def _picture():
+    return Image.new("RGB", (24, 24), (200, 30, 90))
+
+
+POLYGLOTS = {
+    "a PNG with HTML after IEND": lambda: encode(_picture(), "PNG") + MARKUP,
+    "a JPEG with a script in COM and ImageDescription": lambda: encode(
+        _picture(), "JPEG", comment=MARKUP, exif=camera_exif(description=MARKUP.decode())
+    ),
+    "a GIF with a script in a comment": lambda: encode(_picture(), "GIF", comment=MARKUP),
+    "a WebP with a script in XMP": lambda: encode(_picture(), "WEBP", xmp=MARKUP),
+}
+
+
+@pytest.mark.parametrize("output_format", ["webp", "jpeg"])
+@pytest.mark.parametrize("name", list(POLYGLOTS))
+def test_a_polyglot_is_stored_without_its_markup(name, output_format):
+    upload = POLYGLOTS[name]()
+    assert b"<script" in upload
+
+    avatar = make_avatar(upload, AvatarRules(output_format=output_format))
+
+    lowered = avatar.data.lower()
+    assert b"<script" not in lowered and b"<html" not in lowered and b"alert(" not in lowered
+    assert _close(decode(avatar.data).getpixel((12, 12)), (200, 30, 90))
+
+
+# --- output --------------------------------------------------------------------------
+
+
+def test_the_default_output_is_webp():
+    avatar = make_avatar(encode(Image.new("RGB", (30, 20), (200, 30, 90)), "PNG"), DEFAULT)
+
+    assert avatar.content_type == "image/webp"
+    assert avatar.data[:4] == b"RIFF" and avatar.data[8:12] == b"WEBP"
+    decoded = decode(avatar.data)
+    assert decoded.format == "WEBP"
+    assert decoded.size == (avatar.width, avatar.height) == (30, 20)
+
+
+def test_jpeg_output_is_a_jpeg():
+    avatar = make_avatar(encode(Image.new("RGB", (30, 20), (200, 30, 90)), "PNG"), AS_JPEG)
+
+    assert avatar.content_type == "image/jpeg"
+    assert avatar.data[:2] == b"\xff\xd8" and avatar.data[-2:] == b"\xff\xd9"
+    decoded = decode(avatar.data)
+    assert decoded.format == "JPEG"
+    assert decoded.size == (avatar.width, avatar.height) == (30, 20)
+
+
+def test_a_phone_photo_becomes_a_small_upright_webp_without_exif():
+    upload = phone_photo()
+    assert Image.open(io.BytesIO(upload)).size == (4032, 3024)
+
+    avatar = make_avatar(upload, DEFAULT)
+
+    decoded = decode(avatar.data)
+    assert (avatar.width, avatar.height) == decoded.size == (384, 512)
+    assert avatar.content_type == "image/webp"
+    _assert_no_metadata(avatar)
+    assert len(avatar.data) < 64 * 1024
+    assert _close(decoded.getpixel((20, 20)), (255, 0, 0))
+    assert not _close(decoded.getpixel((363, 20)), (255, 0, 0))
+
+
+# --- any damaged file ----------------------------------------------------------------
+
+
+def _seed_images():
+    picture = Image.new("RGB", (16, 12), (200, 30, 40))
+    picture.paste((0, 90, 250), (0, 0, 8, 6))
+    with_alpha = picture.convert("RGBA")
+    with_alpha.putpixel((0, 0), (0, 0, 0, 0))
+    frames = [Image.new("RGB", (16, 12), colour) for colour in FRAME_COLOURS]
+    animated = {"save_all": True, "append_images": frames[1:], "duration": 100}
+    exif = camera_exif(orientation=6)
+    return {
+        "jpeg": encode(picture, "JPEG", exif=exif),
+        "progressive jpeg": encode(picture, "JPEG", progressive=True),
+        "cmyk jpeg": encode(picture.convert("CMYK"), "JPEG"),
+        "png": encode(with_alpha, "PNG", exif=exif),
+        "palette png": encode(picture.convert("P"), "PNG", transparency=0),
+        "16-bit png": png_16_bit_grey([[1000 * x for x in range(16)]] * 12, 3000),
+        "gif": encode(frames[0], "GIF", **animated),
+        "webp": encode(with_alpha, "WEBP", exif=exif),
+        "lossless webp": encode(picture, "WEBP", lossless=True),
+        "animated webp": encode(frames[0], "WEBP", **animated),
+    }
+
+
+SEEDS = _seed_images()
+OPERATIONS = ["flip", "overwrite", "insert", "delete", "truncate"]
+mutations = st.lists(
+    st.tuples(
+        st.sampled_from(OPERATIONS),
+        st.integers(min_value=0, max_value=1 << 16),  # where, modulo the length
+        st.binary(min_size=1, max_size=8),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _mutated(data: bytes, changes) -> bytes:
+    data = bytearray(data)
+    for operation, position, payload in changes:
+        if not data:
+            break
+        at = position % len(data)
+        if operation == "flip":
+            data[at] ^= 1 << (payload[0] % 8)
+        elif operation == "overwrite":
+            data[at : at + len(payload)] = payload
+        elif operation == "insert":
+            data[at:at] = payload
+        elif operation == "delete":
+            del data[at : at + len(payload)]
+        else:
+            del data[at:]
+    return bytes(data)
+
+
+# Pillow warns about the damaged metadata and sizes this feeds it, as it should.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@settings(max_examples=200, derandomize=True, deadline=None, database=None)
+@given(
+    seed=st.sampled_from(sorted(SEEDS)),
+    changes=mutations,
+    output_format=st.sampled_from(["webp", "jpeg"]),
+)
+def test_a_damaged_image_becomes_an_avatar_or_is_rejected_never_anything_else(
+    seed, changes, output_format
+):
+    upload = _mutated(SEEDS[seed], changes)
+    rules = AvatarRules(max_side=16, max_pixels=1_000_000, output_format=output_format)
+
+    try:
+        avatar = make_avatar(upload, rules)
+    except ImageRejected:
+        return
+
+    assert isinstance(avatar, Avatar)
+    decoded = decode(avatar.data)
+    assert decoded.size == (avatar.width, avatar.height)
+    assert max(decoded.size) <= 16
+    assert decoded.mode in ("RGB", "RGBA")

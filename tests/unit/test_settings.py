@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from chalicelib.settings import Settings, SettingsError
+from chalicelib.settings import AVATAR_FORMATS, Settings, SettingsError
 
 
 def _environ(**overrides):
@@ -35,7 +35,10 @@ def test_a_complete_environment_gives_its_settings():
 
 def test_unset_numbers_take_their_defaults():
     settings = Settings.from_environ(_environ())
-    assert settings.max_upload_bytes == 1048576
+    assert settings.max_upload_bytes == 10 * 1024 * 1024
+    assert settings.avatar_max_side == 512
+    assert settings.max_image_pixels == 50_000_000
+    assert settings.avatar_format == "webp"
     assert settings.upload_expires_seconds == 600
     assert settings.avatar_url_expires_seconds == 3600
     assert settings.session_ttl_seconds == 43200
@@ -43,7 +46,7 @@ def test_unset_numbers_take_their_defaults():
 
 def test_empty_numbers_take_their_defaults():
     settings = Settings.from_environ(_environ(MAX_UPLOAD_BYTES="", UPLOAD_EXPIRES_SECONDS=""))
-    assert settings.max_upload_bytes == 1048576
+    assert settings.max_upload_bytes == 10 * 1024 * 1024
     assert settings.upload_expires_seconds == 600
 
 
@@ -54,12 +57,32 @@ def test_numbers_given_are_read_as_ints():
             UPLOAD_EXPIRES_SECONDS="30",
             AVATAR_URL_EXPIRES_SECONDS="60",
             SESSION_TTL_SECONDS="120",
+            AVATAR_MAX_SIDE="256",
+            MAX_IMAGE_PIXELS="1000000",
         )
     )
     assert settings.max_upload_bytes == 2048
+    assert settings.avatar_max_side == 256
+    assert settings.max_image_pixels == 1_000_000
     assert settings.upload_expires_seconds == 30
     assert settings.avatar_url_expires_seconds == 60
     assert settings.session_ttl_seconds == 120
+
+
+@pytest.mark.parametrize("value, expected", [("webp", "webp"), ("jpeg", "jpeg"), ("JPEG", "jpeg")])
+def test_the_avatar_format_is_webp_or_jpeg(value, expected):
+    assert Settings.from_environ(_environ(AVATAR_FORMAT=value)).avatar_format == expected
+
+
+def test_an_unknown_avatar_format_is_refused_naming_the_choices():
+    with pytest.raises(SettingsError, match="webp, jpeg"):
+        Settings.from_environ(_environ(AVATAR_FORMAT="png"))
+
+
+def test_every_avatar_format_setting_is_one_the_encoder_knows():
+    from chalicelib.images import OUTPUT_FORMATS
+
+    assert set(AVATAR_FORMATS) == set(OUTPUT_FORMATS)
 
 
 def test_the_prefixes_are_the_apps_own():
