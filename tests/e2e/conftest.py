@@ -8,8 +8,10 @@ import os
 import shutil
 from pathlib import Path
 
+import boto3
 import pytest
 
+from tests.e2e import photos
 from tests.stack import running_stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -52,9 +54,31 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def stack_url():
+def stack():
+    """The local stack: {"url": the app, "emulator": the emulator's endpoint, ...}."""
     with running_stack() as running:
-        yield running["url"]
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stack_url(stack):
+    return stack["url"]
+
+
+@pytest.fixture(scope="module")
+def s3(stack):
+    """A client on the stack's emulator, to read back what the page stored.
+
+    tests/conftest.py exports fake credentials and the region; the emulator
+    takes any.
+    """
+    return boto3.client("s3", endpoint_url=stack["emulator"])
+
+
+@pytest.fixture(scope="session")
+def phone_photo():
+    """A 12 MP sideways JPEG with EXIF (tests/e2e/photos.py), made once."""
+    return photos.phone_photo()
 
 
 @pytest.hookimpl(hookwrapper=True)
