@@ -6,6 +6,7 @@ about the upload is read again from S3 then, because neither the browser nor
 the POST policy is trusted (an emulator enforces no policy at all).
 """
 
+import contextlib
 import json
 import logging
 import re
@@ -118,7 +119,7 @@ class UploadService:
                 # The form was used again after finalizing: drop the second upload.
                 self._delete_quietly([pending_key])
                 return self._result(username, avatar_key)
-            if not self._is_own_copy(username, avatar_key):
+            if not self._is_own_avatar(username, avatar_key):
                 raise Conflict(
                     "An avatar with this key exists already and is not yours to replace.",
                     code="upload_conflict",
@@ -154,7 +155,11 @@ class UploadService:
             if _error_code(error) in ("NoSuchKey", "404"):
                 return None
             raise
-        with answer["Body"] as body:
+        # closing(), not `with answer["Body"]`: StreamingBody's __enter__ hands
+        # out the raw urllib3 stream, whose read() skips botocore's length
+        # check and error translation, so a connection cut mid-body would be
+        # a 500, or a short read a 415 that deletes a good upload.
+        with contextlib.closing(answer["Body"]) as body:
             if answer.get("Metadata", {}).get(OWNER_METADATA) != username:
                 # Not ours to judge or delete: leave another user's upload alone.
                 raise Forbidden("This upload belongs to another user.", code="not_your_upload")
@@ -193,7 +198,7 @@ class UploadService:
             return self._result(username, avatar_key)
         raise NotFound("There is no pending upload with this key.", code="no_such_upload")
 
-    def _is_own_copy(self, username: str, avatar_key: str) -> bool:
+    def _is_own_avatar(self, username: str, avatar_key: str) -> bool:
         """Whether `avatar_key` exists and finalize wrote it for this user.
 
         Keys are random and a put never overwrites, so such an object was made
@@ -210,14 +215,14 @@ class UploadService:
     def _commit(self, username: str, avatar_key: str):
         """Swap the user's avatar to `avatar_key`; return the one it replaced.
 
-        If the swap fails, the copy stays: a retry of the same finalize commits
-        it, and without one the sweeper removes it after an hour. Deleting it
-        here could race a concurrent retry that has just committed it.
+        If the swap fails, the new object stays: a retry of the same finalize
+        commits it, and without one the sweeper removes it after an hour.
+        Deleting it here could race a concurrent retry that has just committed it.
         """
         try:
             return self._users.swap_avatar(username, avatar_key)
         except UserNotFound:
-            # No item, so no retry can ever point at the copy.
+            # No item, so no retry can ever point at the new object.
             self._delete_quietly([avatar_key])
             raise NotSignedIn("This session's user no longer exists.") from None
 

@@ -6,6 +6,7 @@ and one code path serves it in both. Each file is kept in memory with its ETag
 and re-read only when a conditional GET says it changed.
 """
 
+import contextlib
 import re
 import threading
 from typing import Dict, NamedTuple, Tuple
@@ -53,7 +54,9 @@ class StaticAssets:
             if code in ("NoSuchKey", "404"):
                 raise NotFound(f"There is no file {name!r}.", code="no_such_file") from None
             raise
-        with answer["Body"] as body:
+        # closing(): `with answer["Body"]` would read the raw stream and skip
+        # botocore's length check (see uploads.py).
+        with contextlib.closing(answer["Body"]) as body:
             asset = _Asset(answer["ETag"], body.read().decode("utf-8"))
         with self._lock:
             self._cache[name] = asset

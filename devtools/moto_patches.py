@@ -1,4 +1,4 @@
-"""Close two gaps between moto and AWS that the upload flow depends on.
+"""Close three gaps between moto and AWS that the upload flow depends on.
 
 Measured on moto 5.2.5 (see README, "What the emulator cannot show"):
 1. PutObject checks `IfNoneMatch="*"` and then writes, with nothing between to
@@ -6,12 +6,16 @@ Measured on moto 5.2.5 (see README, "What the emulator cannot show"):
    one key can both succeed, the second overwriting the first. On S3 a
    conditional write is atomic: exactly one succeeds, the others get 412. So
    the check and the write of a conditional put run under one lock.
-2. The server does not serialize writes to one DynamoDB item: concurrent
+2. A browser's POST stores the object, then sets its metadata: a GetObject or
+   HeadObject in between sees the upload without its owner, and finalize
+   answers 403 to its rightful owner. On S3 an upload appears whole, with its
+   metadata. So the POST handler, GetObject and HeadObject run under one lock.
+3. The server does not serialize writes to one DynamoDB item: concurrent
    `UpdateItem ... ReturnValues=UPDATED_OLD` can return the same old value twice,
    because the handler reads the old item before the backend writes the new
    one; so the whole handler, read and write, runs under one lock.
 
-Both wrap moto's own methods and change nothing else. They are pinned to the
+Each wraps moto's own methods and changes nothing else. They are pinned to the
 moto version they were written against; `tests/test_moto_patches.py` shows each
 gap closed.
 """
@@ -27,6 +31,7 @@ PATCHED_MOTO_VERSION = "5.2.5"
 
 _applied = False
 _conditional_put_lock = threading.Lock()
+_post_visibility_lock = threading.RLock()
 _item_write_lock = threading.Lock()
 
 
@@ -38,10 +43,12 @@ def apply():
     if moto.__version__ != PATCHED_MOTO_VERSION:
         raise RuntimeError(
             f"devtools/moto_patches.py was written for moto {PATCHED_MOTO_VERSION}, "
-            f"not {moto.__version__}: re-check both gaps, then update the pin."
+            f"not {moto.__version__}: re-check every gap, then update the pin."
         )
     S3Response.put_object = _atomic_conditional_put(S3Response.put_object)
-    DynamoHandler.update_item = _serialized(DynamoHandler.update_item)
+    for name in ("_bucket_response_post", "get_object", "head_object"):
+        setattr(S3Response, name, _under(_post_visibility_lock, getattr(S3Response, name)))
+    DynamoHandler.update_item = _under(_item_write_lock, DynamoHandler.update_item)
     _applied = True
 
 
@@ -56,10 +63,10 @@ def _atomic_conditional_put(put_object):
     return patched
 
 
-def _serialized(update_item):
-    @functools.wraps(update_item)
+def _under(lock, method):
+    @functools.wraps(method)
     def patched(*args, **kwargs):
-        with _item_write_lock:
-            return update_item(*args, **kwargs)
+        with lock:
+            return method(*args, **kwargs)
 
     return patched

@@ -3,7 +3,7 @@
 import io
 import json
 
-from PIL import Image
+from PIL import Image, ImageStat
 
 JSON = {"Content-Type": "application/json"}
 
@@ -72,3 +72,23 @@ def avatar_of(aws, username):
 
 def body_of(answer):
     return json.loads(answer.body) if answer.body else None
+
+
+def stored_object(aws, key):
+    """Bytes, Content-Type and metadata of the object at `key`."""
+    answer = aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=key)
+    return answer["Body"].read(), answer["ContentType"], answer["Metadata"]
+
+
+def image_colour(data):
+    """The mean RGB colour of the image in `data`, decoded: compares what an
+    avatar shows with what was uploaded, whatever the encoding."""
+    with Image.open(io.BytesIO(data)) as image:
+        mean = ImageStat.Stat(image.convert("RGB")).mean
+    return tuple(round(channel) for channel in mean)
+
+
+def colours_close(one, other, tolerance=12):
+    """Whether two colours differ by at most `tolerance` on every channel: lossy
+    WebP shifts a flat colour by a few units, never by this much."""
+    return all(abs(a - b) <= tolerance for a, b in zip(one, other))

@@ -1,7 +1,8 @@
-"""The embedded emulator's two patches close the gaps they claim to close.
+"""The embedded emulator's three patches close the gaps they claim to close.
 
-On an unpatched moto 5.2.5 both race tests fail in most runs: two conditional
-puts of one key both succeed, or one old value is returned twice.
+On an unpatched moto 5.2.5 each race test fails in most runs: two conditional
+puts of one key both succeed, a POSTed object is seen without its metadata,
+or one old value is returned twice.
 """
 
 import threading
@@ -9,6 +10,7 @@ import time
 
 import boto3
 import pytest
+import requests
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.s3.models import S3Backend
@@ -62,6 +64,38 @@ def test_concurrent_conditional_puts_of_one_key_let_exactly_one_through(s3, monk
         assert len(winners) == 1, outcomes
         assert outcomes.count("PreconditionFailed") == 7
         assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == winners[0]
+
+
+def test_an_object_posted_by_a_browser_is_never_seen_without_its_metadata(s3, monkeypatch):
+    # Widen moto's window between storing a POSTed object and setting its
+    # metadata, as a busy server would.
+    store = S3Backend.put_object
+
+    def slow_store(self, *args, **kwargs):
+        stored = store(self, *args, **kwargs)
+        time.sleep(0.05)
+        return stored
+
+    monkeypatch.setattr(S3Backend, "put_object", slow_store)
+    s3.put_object(Bucket=BUCKET, Key="upload", Body=b"old", Metadata={"username": "alice"})
+    form = s3.generate_presigned_post(
+        BUCKET, "upload", Fields={"x-amz-meta-username": "alice"}, ExpiresIn=60
+    )
+    seen, posted = [], threading.Event()
+
+    def post():
+        answer = requests.post(form["url"], data=form["fields"], files={"file": b"new"})
+        assert answer.status_code == 204
+        posted.set()
+
+    poster = threading.Thread(target=post)
+    poster.start()
+    while not posted.is_set():
+        seen.append(s3.head_object(Bucket=BUCKET, Key="upload")["Metadata"])
+        got = s3.get_object(Bucket=BUCKET, Key="upload")
+        seen.append(got["Metadata"])
+    poster.join()
+    assert seen and all(metadata == {"username": "alice"} for metadata in seen), seen
 
 
 def test_concurrent_updates_of_one_item_each_return_a_distinct_old_value():

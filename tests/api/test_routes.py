@@ -9,7 +9,16 @@ import pytest
 
 from chalicelib import auth, inventory
 from tests.conftest import SEED_USERS
-from tests.helpers import JSON, body_of, image_bytes, post_json, request_form, sign_in, upload
+from tests.helpers import (
+    JSON,
+    body_of,
+    finalize,
+    image_bytes,
+    post_json,
+    request_form,
+    sign_in,
+    upload,
+)
 
 ALICE = SEED_USERS[0]["Username"]
 
@@ -189,6 +198,21 @@ def test_debug_bucket_lists_objects_newest_first_with_their_expiry(aws, client):
     modified = [entry["lastModified"] for entry in objects]
     assert modified == sorted(modified, reverse=True)
     assert not any(entry["key"].startswith("web/") for entry in objects)
+
+
+def test_debug_bucket_shows_a_finalized_avatar_as_webp_whatever_was_uploaded(aws, client):
+    session = sign_in(client, ALICE)
+    form = request_form(client, session)
+    upload(aws, form["key"], image_bytes("JPEG"), owner=ALICE, content_type="image/jpeg")
+    assert finalize(client, session, form["key"]).status_code == 200
+
+    objects = body_of(client.http.get("/debug/bucket"))["objects"]
+
+    (avatar,) = [entry for entry in objects if entry["key"] == f"avatars/{form['key']}"]
+    assert avatar["contentType"] == "image/webp"
+    assert avatar["metadata"] == {"username": ALICE}
+    assert avatar["expiration"] is None
+    assert not any(entry["key"].startswith("pending/") for entry in objects)
 
 
 def test_debug_bucket_describes_at_most_max_objects_and_says_how_many_there_are(

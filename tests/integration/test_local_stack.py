@@ -1,14 +1,17 @@
 """The real local stack, as `make run` starts it, driven over HTTP as the browser does."""
 
+import io
+import os
 import queue
 import re
 import time
 
 import pytest
 import requests
+from PIL import Image
 
 from devtools.seed import load_seed
-from tests.helpers import image_bytes
+from tests.helpers import colours_close, image_bytes, image_colour
 from tests.stack import post_file, running_stack
 
 pytestmark = pytest.mark.integration
@@ -49,7 +52,8 @@ def test_the_three_requests_change_an_avatar_over_http(stack):
     form = form.json()
 
     # 2. the upload, straight to the emulated bucket, fields first and the file last
-    image = image_bytes("PNG", size=(64, 64))
+    colour = (20, 110, 190)
+    image = image_bytes("PNG", size=(64, 64), color=colour)
     posted = requests.post(
         form["url"],
         data={**form["fields"], "Content-Type": "image/png"},
@@ -68,7 +72,14 @@ def test_the_three_requests_change_an_avatar_over_http(stack):
     assert final.status_code == 200
     avatar = final.json()["avatar"]
     assert avatar == f"avatars/{form['key']}"
-    assert requests.get(final.json()["avatarUrl"]).content == image
+    # The avatar is a new image made from the upload's pixels, served as WebP.
+    served = requests.get(final.json()["avatarUrl"])
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "image/webp"
+    assert "immutable" in served.headers["Cache-Control"]
+    with Image.open(io.BytesIO(served.content)) as stored:
+        assert (stored.format, stored.size) == ("WEBP", (64, 64))
+    assert colours_close(image_colour(served.content), colour)
 
     items = {item["Username"]: item for item in browser.get(base + "debug/table").json()["items"]}
     assert items[user["Username"]]["Avatar"] == avatar
@@ -90,3 +101,30 @@ def test_an_upload_never_finalized_shows_as_pending_with_an_expiry(stack):
     (pending,) = [entry for entry in objects if entry["key"] == f"pending/{form['key']}"]
     assert pending["expiration"].endswith("T00:00:00Z")
     assert pending["metadata"] == {"username": user["Username"]}
+
+
+def test_a_large_photo_becomes_an_avatar_no_larger_than_512_pixels(stack):
+    """Over HTTP, a file of several megabytes (the form allows 10 MiB) is finalized
+    into a small WebP of the same proportions."""
+    base = stack["url"]
+    browser = requests.Session()
+    user, _ = load_seed()[2]
+    assert browser.put(base + "login", json={"username": user["Username"]}).status_code == 204
+    form = browser.post(base + "uploads", json={}).json()
+    assert form["maxBytes"] == 10 * 1024 * 1024
+    # Noise does not compress: the PNG is about as large as its pixels.
+    noise = Image.frombytes("RGB", (1600, 1200), os.urandom(1600 * 1200 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG")
+    photo = buffer.getvalue()
+    assert 1024 * 1024 < len(photo) <= form["maxBytes"]
+    assert post_file(form, photo).status_code == 204
+
+    final = browser.post(base + "avatar", json={"key": form["key"]})
+
+    assert final.status_code == 200, final.text
+    served = requests.get(final.json()["avatarUrl"])
+    assert served.headers["Content-Type"] == "image/webp"
+    assert len(served.content) < len(photo) // 10
+    with Image.open(io.BytesIO(served.content)) as stored:
+        assert stored.size == (512, 384)
