@@ -18,7 +18,9 @@ from .call_counts import count_calls
 from .calls import CallRecorder
 from .cold_start import measure_cold_start
 from .finalize_overhead import compare_finalize
+from .image_processing import measure_image_processing
 from .load import run_load, users_label
+from .photo_bytes import measure_photo_bytes
 from .report import missed, quote_in_readme, table, write_results
 from .stack import open_stack
 from .upload_overhead import compare_uploads
@@ -38,6 +40,12 @@ def parse_arguments(argv):
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--bucket-objects", type=int, default=200)
     parser.add_argument("--import-runs", type=int, default=15)
+    parser.add_argument("--image-runs", type=int, default=20, help="timed runs per image")
+    parser.add_argument(
+        "--worst-case-megapixels",
+        type=float,
+        help="size of the worst-case images (default: the stage's MAX_IMAGE_PIXELS)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the table")
     return parser.parse_args(argv)
 
@@ -67,6 +75,19 @@ def run(options) -> list:
         for users in options.concurrency:
             title = f"{users_label(users)} at once"
             figures += step(title, run_load, stack, users, options.load_seconds)
+        figures += step("bytes of a 12 MP photo: picked, sent, served", measure_photo_bytes, stack)
+        settings = stack.settings
+    # With the stack stopped, so that its processes take no CPU from the timings.
+    worst_case_pixels = (
+        int(options.worst_case_megapixels * 1_000_000) if options.worst_case_megapixels else None
+    )
+    figures += step(
+        "image processing, Pillow and libvips",
+        measure_image_processing,
+        settings,
+        options.image_runs,
+        worst_case_pixels,
+    )
     figures += step("cold start", measure_cold_start, options.import_runs)
     return figures
 

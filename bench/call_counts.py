@@ -9,7 +9,7 @@ from collections import Counter
 
 from .client import AvatarClient
 from .fixtures import ensure_user, listed_keys, put_owned, put_pending
-from .images import png_of_size
+from .images import png_of_size, png_over_pixels
 from .report import Figure
 
 SECTION = "AWS calls per request"
@@ -82,10 +82,18 @@ def _count_calls(stack, recorder, anonymous, user, leaving) -> list:
     one_byte_over = stack.settings.max_upload_bytes + 1
     too_large = put_pending(stack, "bench-calls", png_of_size(one_byte_over))
     measure("POST /avatar refused: too large (413)", lambda: user.finalize(too_large), 413)
+    too_many_pixels = put_pending(
+        stack, "bench-calls", png_over_pixels(stack.settings.max_image_pixels)
+    )
+    measure(
+        "POST /avatar refused: too many pixels (413)",
+        lambda: user.finalize(too_many_pixels),
+        413,
+    )
     not_an_image = put_pending(stack, "bench-calls", b"<svg onload=alert(1)>" + b" " * 2000)
     measure("POST /avatar refused: not an image (415)", lambda: user.finalize(not_an_image), 415)
 
-    # The copy exists already, someone else's: the bytes are not this upload's.
+    # The avatar exists already, someone else's: it was not made from this upload.
     taken = put_pending(stack, "bench-calls", small_image)
     put_owned(stack, stack.settings.avatar_prefix + taken, "bench-other", small_image)
     measure(
@@ -93,12 +101,12 @@ def _count_calls(stack, recorder, anonymous, user, leaving) -> list:
         lambda: user.finalize(taken),
         409,
     )
-    # The copy exists already, the user's own: an earlier attempt stopped
-    # before the commit, so this retry commits it.
+    # The avatar exists already, the user's own: an earlier attempt stored it
+    # and stopped before the commit, so this retry commits it.
     interrupted = put_pending(stack, "bench-calls", small_image)
     put_owned(stack, stack.settings.avatar_prefix + interrupted, "bench-calls", small_image)
     measure(
-        "POST /avatar, a retry after a copy whose commit failed",
+        "POST /avatar, a retry after a put whose commit failed",
         lambda: user.finalize(interrupted),
         200,
     )

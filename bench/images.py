@@ -1,4 +1,4 @@
-"""Real PNG files of an exact size, for uploads the app's checks accept."""
+"""Real PNG files of an exact size, or over a pixel count: complete images the decoder reads."""
 
 import functools
 import io
@@ -36,3 +36,13 @@ def _encode(image, info) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", pnginfo=info)
     return buffer.getvalue()
+
+
+def png_over_pixels(max_pixels: int) -> bytes:
+    """A complete PNG with more pixels than `max_pixels` that weighs a few KB.
+
+    One bit a pixel, all black: it compresses to almost nothing, so it is
+    refused for its pixel count, never for its size.
+    """
+    side = math.isqrt(max_pixels) + 1
+    return _encode(Image.new("1", (side, side)), None)

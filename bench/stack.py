@@ -96,3 +96,8 @@ def _connect(app_url, emulator_url, process_ids):
         ],
         process_ids=process_ids,
     )
+
+
+def stage_settings() -> Settings:
+    """The local stage's settings, as the app reads them."""
+    return Settings.from_environ(stage_environment())

@@ -72,6 +72,15 @@ class AvatarRules:
     max_pixels: int = 50_000_000
     output_format: str = "webp"  # a key of OUTPUT_FORMATS
 
+    @classmethod
+    def from_settings(cls, settings) -> "AvatarRules":
+        """The rules of a stage's Settings (AVATAR_MAX_SIDE, MAX_IMAGE_PIXELS, AVATAR_FORMAT)."""
+        return cls(
+            max_side=settings.avatar_max_side,
+            max_pixels=settings.max_image_pixels,
+            output_format=settings.avatar_format,
+        )
+
 
 @dataclass(frozen=True)
 class Avatar:

@@ -176,14 +176,8 @@ class UploadService:
         # routes' cold starts do not pay for it.
         from .images import AvatarRules, ImageRejected, ImageTooLarge, make_avatar
 
-        settings = self._settings
-        rules = AvatarRules(
-            max_side=settings.avatar_max_side,
-            max_pixels=settings.max_image_pixels,
-            output_format=settings.avatar_format,
-        )
         try:
-            return make_avatar(data, rules)
+            return make_avatar(data, AvatarRules.from_settings(self._settings))
         except ImageTooLarge as refusal:
             self._delete_quietly([pending_key])
             raise TooLarge(str(refusal), code="image_too_large") from None

@@ -117,9 +117,7 @@ def test_finalize_of_a_reused_form_keeps_the_live_avatar(aws, client, alice):
     assert keys_under(aws, "pending/") == []
 
 
-def test_finalize_stores_the_bytes_it_read_never_bytes_swapped_in_afterwards(
-    aws, client, alice
-):
+def test_finalize_stores_the_bytes_it_read_never_bytes_swapped_in_afterwards(aws, client, alice):
     form = request_form(client, alice)
     upload(aws, form["key"], image_bytes("PNG", color=(0, 0, 255)), owner=ALICE)
 
@@ -205,13 +203,17 @@ def _png_bomb(width, height):
     import zlib
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     compressor = zlib.compressobj(9)
     row = b"\0" * (width + 1)  # filter byte + one greyscale byte per pixel
     idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
 
 
 JPEG = image_bytes("JPEG", size=(64, 64))

@@ -11,7 +11,7 @@ from PIL import Image
 
 from bench.calls import operation_name
 from bench.cpu import cpu_seconds
-from bench.images import png_of_size
+from bench.images import png_of_size, png_over_pixels
 from bench.load import _broken_state
 from bench.report import (
     README_END,
@@ -24,17 +24,26 @@ from bench.report import (
 )
 from bench.stats import alternate, percentile, summarize
 from bench.upload_overhead import break_even_round_trip, modelled_ratio
-from chalicelib.images import SNIFF_BYTES, sniff_image_type
+from chalicelib.images import AvatarRules, ImageTooLarge, make_avatar
 
 
 @pytest.mark.parametrize("size", [2_000, 50_000, 500_000, 1_000_000])
 def test_png_of_size_is_a_real_png_of_exactly_that_size(size):
     content = png_of_size(size, seed=size)
     assert len(content) == size
-    assert sniff_image_type(content[:SNIFF_BYTES]) == "image/png"
     with Image.open(io.BytesIO(content)) as image:
         image.load()  # decodes every pixel: the file is whole
         assert image.format == "PNG"
+    assert make_avatar(content, AvatarRules()).content_type == "image/webp"
+
+
+def test_png_over_pixels_is_small_and_refused_for_its_pixel_count_alone():
+    content = png_over_pixels(50_000_000)
+    assert len(content) < 20_000
+    with Image.open(io.BytesIO(content)) as image:
+        assert image.width * image.height > 50_000_000
+    with pytest.raises(ImageTooLarge):
+        make_avatar(content, AvatarRules(max_pixels=50_000_000))
 
 
 def test_png_of_size_is_the_same_for_the_same_seed_and_differs_across_seeds():

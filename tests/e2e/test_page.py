@@ -508,7 +508,7 @@ def test_heic_bytes_declared_as_jpeg_are_sent_as_they_are_and_the_apps_415_is_sh
 
     # Named .jpg (as some apps save HEIC): an allowed type, so the browser,
     # unable to decode it, sends the original and the app gives its verdict.
-    form = upload(page, "#upload-normal", HEIC_LIKE, name="IMG_0003.jpg", mime="image/jpeg")
+    upload(page, "#upload-normal", HEIC_LIKE, name="IMG_0003.jpg", mime="image/jpeg")
     error = page.locator("#error")
     expect(error).to_contain_text("HEIC", timeout=TIMEOUT)
     expect(error).to_contain_text(ACCEPTED)

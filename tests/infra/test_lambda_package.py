@@ -79,7 +79,9 @@ def test_the_zip_carries_pillow_built_for_the_lambda_runtime(package):
         tags = _wheel_tags(archive, "pillow")
     for module in ("_imaging", "_webp", "_imagingcms"):
         assert f"PIL/{module}.cpython-311-x86_64-linux-gnu.so" in names
-    glibc = [tuple(int(part) for part in tag.split("_")[1:3]) for tag in tags if "manylinux_" in tag]
+    glibc = [
+        tuple(int(part) for part in tag.split("_")[1:3]) for tag in tags if "manylinux_" in tag
+    ]
     assert glibc and min(glibc) <= LAMBDA_GLIBC, tags
 
 
