@@ -15,7 +15,7 @@ import io
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 from PIL import Image, ImageCms, ImageMath
 
@@ -23,6 +23,9 @@ from PIL import Image, ImageCms, ImageMath
 # could open (TIFF, BMP, ICO, PSD, EPS...) is ever tried.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 ACCEPTED_FORMAT_NAMES = "JPEG, PNG, GIF or WebP"
+NOT_AN_IMAGE_MESSAGE = (
+    f"The file is not a complete {ACCEPTED_FORMAT_NAMES} image that could be read."
+)
 
 OUTPUT_FORMATS = {
     "webp": ("WEBP", "image/webp"),
@@ -97,13 +100,33 @@ def make_avatar(data: bytes, rules: AvatarRules) -> Avatar:
     """
     _refuse_heif(data)
     _check_pixels(_webp_canvas_size(data), rules.max_pixels)
+    decoded = _decode_scaled(data, rules)
+    pixels = _to_srgb_8bit(decoded.pixels, decoded.icc_profile)
+    pixels = _upright(pixels, decoded.orientation)
+    return _encode(pixels, rules.output_format)
+
+
+class _Decoded(NamedTuple):
+    pixels: Image.Image  # at the avatar's size, in a mode _to_srgb_8bit takes
+    orientation: int
+    icc_profile: Optional[bytes]
+
+
+def _decode_scaled(data: bytes, rules: AvatarRules) -> _Decoded:
+    """The upload's pixels at the avatar's size, and what turning them upright
+    and into sRGB needs.
+
+    Scaling comes first, so everything after it works on a small image, and
+    the opened file is released when this returns: with it go the decoder's
+    own buffers (libwebp's hold whole canvases: 400 MB at 50 MP).
+    """
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Image.DecompressionBombError:
         # Pillow's own limit is far above ours: the image is too large either way.
         raise ImageTooLarge(_too_large_message(None, rules.max_pixels)) from None
     except _DECODE_ERRORS:
-        raise NotAnImage(_not_an_image_message()) from None
+        raise NotAnImage(NOT_AN_IMAGE_MESSAGE) from None
     _check_pixels(image.size, rules.max_pixels)
     try:
         # For a JPEG, decode straight at the smallest scale (1/2, 1/4 or 1/8)
@@ -115,12 +138,38 @@ def make_avatar(data: bytes, rules: AvatarRules) -> Avatar:
         # _orientation would swallow a decode error that Pillow raises once
         # only (a second load() finds no tiles left and returns quietly).
         orientation = _orientation(image)
-        pixels = _to_srgb_8bit(image)
+        icc_profile = image.info.get("icc_profile")
+        pixels = _scaled(_resamplable(image), rules.max_side)
     except _DECODE_ERRORS:
-        raise NotAnImage(_not_an_image_message()) from None
-    pixels.thumbnail((rules.max_side, rules.max_side), Image.Resampling.LANCZOS)
-    pixels = _upright(pixels, orientation)
-    return _encode(pixels, rules.output_format)
+        raise NotAnImage(NOT_AN_IMAGE_MESSAGE) from None
+    return _Decoded(pixels, orientation, icc_profile)
+
+
+def _resamplable(image):
+    """`image` in a mode whose pixels can be averaged when scaling: palette
+    indices, 1-bit pixels, a transparent key colour or 16-bit grey cannot,
+    so those become RGB, RGBA or L first."""
+    if image.mode.startswith("I"):
+        return _grey_16_to_8(image)
+    if "transparency" in image.info:
+        return image.convert("RGBA")
+    if image.mode in ("1", "P"):
+        return image.convert("RGB")
+    if image.mode == "PA":
+        return image.convert("RGBA")
+    return image
+
+
+def _scaled(image, max_side: int):
+    """A new image, detached from any file, its longest side at most `max_side`."""
+    width, height = image.size
+    scale = max_side / max(width, height)
+    if scale >= 1:
+        return image.copy()
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # reducing_gap: box-reduce by a whole factor first, then Lanczos, as
+    # Image.thumbnail does; quicker for a large image, and as sharp.
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def _refuse_heif(data: bytes):
@@ -167,10 +216,6 @@ def _too_large_message(size, max_pixels: int) -> str:
     return f"The image is {size[0]}x{size[1]} pixels; {limit}."
 
 
-def _not_an_image_message() -> str:
-    return f"The file is not a complete {ACCEPTED_FORMAT_NAMES} image that could be read."
-
-
 def _orientation(image) -> int:
     """The EXIF Orientation tag (1-8), 1 when absent or unreadable."""
     try:
@@ -200,32 +245,16 @@ _TRANSPOSE_FOR_ORIENTATION = {
 }
 
 
-def _has_alpha(image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-
-
-def _to_srgb_8bit(image):
-    """The pixels of `image` as 8-bit RGB or RGBA in sRGB, with no metadata.
-
-    Converts in place of copying where the mode is already right: a 50 MP
-    image is 200 MB, and a second copy would double the Lambda's peak memory.
-    """
-    target = "RGBA" if _has_alpha(image) else "RGB"
-    icc_profile = image.info.get("icc_profile")
-    if image.mode.startswith("I"):
-        image = _grey_16_to_8(image)
-    elif "transparency" in image.info:
-        # A transparent colour or palette entry becomes an alpha channel
-        # first: the colour management below works on channels and drops it.
-        image = image.convert("RGBA")
+def _to_srgb_8bit(image, icc_profile: Optional[bytes]):
+    """The pixels of `image` (RGB, RGBA, L, LA or CMYK) as 8-bit RGB or RGBA
+    in sRGB, with no metadata."""
+    target = "RGBA" if image.mode in ("RGBA", "LA") else "RGB"
     converted = _convert_profile(image, icc_profile, target) if icc_profile else None
-    if converted is None and image.mode != target:
-        converted = image.convert(target)
     if converted is None:
-        converted = image
+        converted = image.convert(target) if image.mode != target else image
     # Everything but the pixels (EXIF, XMP, comments, the ICC profile) lives
-    # in `info`, which convert() copies along: drop it, so that no encoder
-    # can write any of it back.
+    # in `info`, which convert() and copy() carry along: drop it, so that no
+    # encoder can write any of it back.
     converted.info = {}
     return converted
 

@@ -60,7 +60,8 @@ class Settings:
             bucket_name=_required(environ, "AVATAR_BUCKET"),
             table_name=_required(environ, "USERS_TABLE"),
             max_upload_bytes=_positive_int(environ, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
-            avatar_max_side=_positive_int(environ, "AVATAR_MAX_SIDE", 512),
+            # WebP's largest side: beyond it no avatar could be encoded at all.
+            avatar_max_side=_positive_int(environ, "AVATAR_MAX_SIDE", 512, maximum=16383),
             max_image_pixels=_positive_int(environ, "MAX_IMAGE_PIXELS", 50_000_000),
             avatar_format=_choice(environ, "AVATAR_FORMAT", AVATAR_FORMATS, "webp"),
             upload_expires_seconds=_positive_int(environ, "UPLOAD_EXPIRES_SECONDS", 600),
@@ -113,7 +114,7 @@ def _choice(environ: Mapping[str, str], name: str, choices, default: str) -> str
     return raw
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(environ: Mapping[str, str], name: str, default: int, maximum=None) -> int:
     raw = environ.get(name)
     if not raw:
         return default
@@ -123,4 +124,6 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}.") from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive, not {value}.")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}, not {value}.")
     return value

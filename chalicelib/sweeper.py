@@ -1,8 +1,8 @@
 """Delete avatar objects that no user points at: what a crash leaves behind.
 
-Finalize copies `pending/<key>` to `avatars/<key>` before it commits the swap
-in DynamoDB. A process that dies between the two leaves an object nobody
-references, as does a failed delete of a replaced avatar. Objects younger than
+Finalize stores `avatars/<key>`, made from `pending/<key>`, before it commits
+the swap in DynamoDB. A process that dies between the two leaves an object
+nobody references, as does a failed delete of a replaced avatar. Objects younger than
 `min_age` are left alone, so a finalize in flight is never swept.
 """
 

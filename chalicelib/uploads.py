@@ -12,6 +12,8 @@ import logging
 import re
 import secrets
 import time
+from datetime import datetime
+from typing import NamedTuple, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -98,7 +100,7 @@ class UploadService:
         upload = self._read_pending(username, pending_key)
         if upload is None:
             return self._answer_missing(username, avatar_key)
-        avatar = self._make_avatar(pending_key, upload)
+        avatar = self._make_avatar(pending_key, upload.data)
 
         try:
             self._s3.put_object(
@@ -119,16 +121,17 @@ class UploadService:
                 # The form was used again after finalizing: drop the second upload.
                 self._delete_quietly([pending_key])
                 return self._result(username, avatar_key)
-            if not self._is_own_avatar(username, avatar_key):
+            if not self._is_uncommitted_avatar(username, avatar_key, upload):
+                self._delete_quietly([pending_key])
                 raise Conflict(
-                    "An avatar with this key exists already and is not yours to replace.",
+                    "This key was finalized before; ask for a new form to change the avatar.",
                     code="upload_conflict",
                 ) from None
-            # An earlier attempt stored this avatar and stopped before the
-            # commit (or botocore resent a put whose answer was lost): it was
-            # made from this user's checked upload, so commit it now.
+            # An earlier attempt stored this avatar from this upload and
+            # stopped before the commit (or botocore resent a put whose answer
+            # was lost): commit it now.
 
-        old_avatar_key = self._commit(username, avatar_key)
+        old_avatar_key = self._commit(username, avatar_key, pending_key)
 
         stale = [pending_key]
         if old_avatar_key and old_avatar_key != avatar_key:
@@ -143,7 +146,7 @@ class UploadService:
             ExpiresIn=self._settings.avatar_url_expires_seconds,
         )
 
-    def _read_pending(self, username: str, pending_key: str):
+    def _read_pending(self, username: str, pending_key: str) -> Optional["_Upload"]:
         """The whole upload, in one GetObject; None if there is none.
 
         The owner and the size come with the answer's headers, so another
@@ -168,13 +171,19 @@ class UploadService:
             if size > limit:
                 self._delete_quietly([pending_key])
                 raise TooLarge(f"The file is {size} bytes; the limit is {limit}.")
-            return body.read()
+            return _Upload(body.read(), answer["LastModified"])
 
     def _make_avatar(self, pending_key: str, data: bytes):
         """The avatar made from the upload's pixels; a refused upload is deleted."""
         # Pillow is imported on the first finalize, not with the app: the other
         # routes' cold starts do not pay for it.
-        from .images import AvatarRules, ImageRejected, ImageTooLarge, make_avatar
+        from .images import (
+            NOT_AN_IMAGE_MESSAGE,
+            AvatarRules,
+            ImageRejected,
+            ImageTooLarge,
+            make_avatar,
+        )
 
         try:
             return make_avatar(data, AvatarRules.from_settings(self._settings))
@@ -184,6 +193,13 @@ class UploadService:
         except ImageRejected as refusal:
             self._delete_quietly([pending_key])
             raise UnsupportedMediaType(str(refusal), code="not_an_image") from None
+        except Exception:
+            # A decoder failing in a way images.py does not name: to the user
+            # it is still a file that could not be read, never a 500; the log
+            # keeps the traceback for whoever runs the service.
+            logger.exception(json.dumps({"event": "image_failed", "key": pending_key}))
+            self._delete_quietly([pending_key])
+            raise UnsupportedMediaType(NOT_AN_IMAGE_MESSAGE, code="not_an_image") from None
 
     def _answer_missing(self, username: str, avatar_key: str) -> dict:
         """No pending object: a retry of a finalize that stuck, or an unknown key."""
@@ -192,11 +208,15 @@ class UploadService:
             return self._result(username, avatar_key)
         raise NotFound("There is no pending upload with this key.", code="no_such_upload")
 
-    def _is_own_avatar(self, username: str, avatar_key: str) -> bool:
-        """Whether `avatar_key` exists and finalize wrote it for this user.
+    def _is_uncommitted_avatar(self, username: str, avatar_key: str, upload) -> bool:
+        """Whether `avatar_key` was stored from this very upload by an earlier
+        attempt that never committed it.
 
-        Keys are random and a put never overwrites, so such an object was made
-        by finalize from an upload of this user's.
+        Keys are random and a put never overwrites, so an object of this
+        user's was made by finalize from one of their uploads; one stored
+        before this upload arrived was made from an earlier upload with the
+        same form, committed, and may since have been replaced: committing it
+        again would race the finalize that replaced it, which deletes it.
         """
         try:
             answer = self._s3.head_object(Bucket=self._bucket, Key=avatar_key)
@@ -204,9 +224,12 @@ class UploadService:
             if _error_code(error) in ("NoSuchKey", "404"):
                 return False
             raise
-        return answer.get("Metadata", {}).get(OWNER_METADATA) == username
+        return (
+            answer.get("Metadata", {}).get(OWNER_METADATA) == username
+            and answer["LastModified"] >= upload.last_modified
+        )
 
-    def _commit(self, username: str, avatar_key: str):
+    def _commit(self, username: str, avatar_key: str, pending_key: str):
         """Swap the user's avatar to `avatar_key`; return the one it replaced.
 
         If the swap fails, the new object stays: a retry of the same finalize
@@ -217,7 +240,7 @@ class UploadService:
             return self._users.swap_avatar(username, avatar_key)
         except UserNotFound:
             # No item, so no retry can ever point at the new object.
-            self._delete_quietly([avatar_key])
+            self._delete_quietly([avatar_key, pending_key])
             raise NotSignedIn("This session's user no longer exists.") from None
 
     def _result(self, username: str, avatar_key: str) -> dict:
@@ -243,6 +266,11 @@ class UploadService:
             failed = list(keys)
         if failed:
             logger.warning(json.dumps({"event": "delete_failed", "keys": failed}))
+
+
+class _Upload(NamedTuple):
+    data: bytes
+    last_modified: datetime
 
 
 def _error_code(error: ClientError) -> str:

@@ -74,6 +74,12 @@ def test_the_avatar_format_is_webp_or_jpeg(value, expected):
     assert Settings.from_environ(_environ(AVATAR_FORMAT=value)).avatar_format == expected
 
 
+def test_an_avatar_side_no_webp_could_hold_is_refused():
+    assert Settings.from_environ(_environ(AVATAR_MAX_SIDE="16383")).avatar_max_side == 16383
+    with pytest.raises(SettingsError, match="at most 16383"):
+        Settings.from_environ(_environ(AVATAR_MAX_SIDE="16384"))
+
+
 def test_an_unknown_avatar_format_is_refused_naming_the_choices():
     with pytest.raises(SettingsError, match="webp, jpeg"):
         Settings.from_environ(_environ(AVATAR_FORMAT="png"))
