@@ -7,8 +7,6 @@ import { formatImageType, formatSizes } from "./dom.js";
 // What the app stores avatars from, as the file inputs' accept list says.
 const ALLOWED_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 const ALLOWED_NAMES = "JPEG, PNG, GIF or WebP";
-// The limit until step 1 answers with the authoritative maxBytes.
-export const MAX_BYTES_BEFORE_FORM = 10 * 1024 * 1024;
 
 // Before any request: what no preparation can turn into an avatar. Another
 // image type (HEIC, AVIF...) goes on: the browser may be able to convert it.
@@ -22,7 +20,8 @@ export function checkChosenFile(file) {
   return null;
 }
 
-// Before step 2: `upload` (from prepareImage) is what would be sent.
+// Before step 2: `upload` (from prepareImage) is what would be sent, and
+// `maxBytes` the limit step 1 answered with (the app's, which it always sends).
 export function checkUpload(file, upload, maxBytes) {
   if (!upload.prepared && !ALLOWED_TYPES.includes(upload.type)) {
     // Not converted, and not a type the app accepts: sending it would only

@@ -5,10 +5,11 @@
 // 3. POST avatar {key}: the app checks the upload and makes it the avatar.
 
 import { api, httpError } from "./api.js";
-import { checkUpload, MAX_BYTES_BEFORE_FORM } from "./checks.js";
+import { checkUpload } from "./checks.js";
 import { formatImageType, formatSize } from "./dom.js";
 import { log, report } from "./log.js";
 import { prepareImage } from "./prepare.js";
+import { postToS3 } from "./s3.js";
 import { hideProgress, runStep, setStatus, showProgress } from "./steps.js";
 
 // Step 1: ask the app for a presigned S3 POST form.
@@ -32,47 +33,20 @@ async function requestFormWhilePreparing(file) {
   return [form.value, upload.value];
 }
 
-// Short "status: Code: Message" from S3's XML error body.
-function s3Error(xhr) {
-  let detail = xhr.statusText || "error";
-  const doc = new DOMParser().parseFromString(xhr.responseText || "", "application/xml");
-  const code = doc.querySelector("Error > Code");
-  const message = doc.querySelector("Error > Message");
-  if (code) detail = `${code.textContent}${message ? `: ${message.textContent}` : ""}`;
-  return httpError(xhr.status, "s3_error", `S3 refused the upload (${xhr.status}): ${detail.slice(0, 200)}`);
-}
-
-// Step 2: post what was prepared straight to S3. XMLHttpRequest rather than
-// fetch, because only XHR reports upload progress.
-function postToS3(form, upload) {
-  const data = new FormData();
-  for (const [name, value] of Object.entries(form.fields || {})) data.append(name, value);
+// Step 2: post what was prepared straight to S3 with the form, showing progress.
+async function uploadToS3(form, upload) {
   // The type of what is sent, which preparing may have changed.
-  data.append("Content-Type", upload.type);
-  // S3 ignores every field that comes after the file, so it must be last.
-  data.append("file", upload.blob, upload.blob.name || "avatar");
-
+  const fields = { ...form.fields, "Content-Type": upload.type };
   showProgress(0);
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", form.url);
-    xhr.upload.onprogress = (event) => {
-      if (!event.lengthComputable) return;
-      const percent = (event.loaded / event.total) * 100;
+  try {
+    await postToS3(form.url, fields, upload.blob, (percent) => {
       showProgress(percent);
       setStatus(`uploading ${Math.floor(percent)}%…`);
-    };
-    xhr.onload = () => {
-      if ([200, 201, 204].includes(xhr.status)) {
-        showProgress(100);
-        resolve();
-      } else {
-        reject(s3Error(xhr));
-      }
-    };
-    xhr.onerror = () => reject(httpError(0, "network_error", "Upload to S3 failed (network or CORS error)."));
-    xhr.send(data);
-  }).finally(hideProgress);
+    });
+    showProgress(100);
+  } finally {
+    hideProgress();
+  }
 }
 
 // Step 3: ask the app to check the pending object and make it the avatar.
@@ -104,9 +78,9 @@ export async function changeAvatar(file, mode, onChange) {
   const [form, upload] = await requestFormWhilePreparing(file);
   onChange();
   await runStep("upload", "uploading 0%…", async () => {
-    const problem = checkUpload(file, upload, form.maxBytes || MAX_BYTES_BEFORE_FORM);
+    const problem = checkUpload(file, upload, form.maxBytes);
     if (problem) throw httpError(0, "refused_in_browser", problem);
-    await postToS3(form, upload);
+    await uploadToS3(form, upload);
   });
   log(`2/3 uploaded ${describeUpload(upload)}`);
   onChange();
@@ -128,7 +102,7 @@ export async function changeAvatar(file, mode, onChange) {
   // second copy. The point is that finalizing it again must not change the
   // live avatar; whatever the backend answers is shown.
   try {
-    await postToS3(form, upload);
+    await uploadToS3(form, upload);
     log(`reuse: S3 accepted a second copy with the same form`);
   } catch (err) {
     report(err, "reuse: second upload refused");

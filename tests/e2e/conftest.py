@@ -81,6 +81,12 @@ def phone_photo():
     return photos.phone_photo()
 
 
+@pytest.fixture(scope="session")
+def large_phone_photo():
+    """That photo with strong noise at quality 100, over the upload limit, made once."""
+    return photos.large_phone_photo()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

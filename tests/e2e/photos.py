@@ -29,6 +29,20 @@ def phone_photo() -> bytes:
     the top left and the blue one at the top right; a mirrored or wrongly
     rotated view puts them anywhere else.
     """
+    return _jpeg_with_exif(_scene(), quality=90)
+
+
+def large_phone_photo() -> bytes:
+    """The same photo with strong sensor noise, saved at quality 100: about 15 MB.
+
+    The noise is per pixel, so scaling the photo down averages it away: the
+    file is far over the upload limit, while its prepared copy is small.
+    """
+    noise = Image.merge("RGB", [Image.effect_noise(PHOTO_SIZE, 80) for _ in range(3)])
+    return _jpeg_with_exif(Image.blend(_scene(), noise, 0.2), quality=100)
+
+
+def _scene() -> Image.Image:
     width, height = PHOTO_SIZE
     image = Image.merge(
         "RGB",
@@ -53,14 +67,17 @@ def phone_photo() -> bytes:
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, height - MARKER, MARKER, height), fill=RED)
     draw.rectangle((0, 0, MARKER, MARKER), fill=BLUE)
+    return image
 
+
+def _jpeg_with_exif(image: Image.Image, quality: int) -> bytes:
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6
     exif[ExifTags.Base.Make] = CAMERA_MAKE
     exif[ExifTags.Base.Model] = CAMERA_MODEL
     exif.get_ifd(ExifTags.IFD.GPSInfo).update(GPS)
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=90, exif=exif)
+    image.save(buffer, format="JPEG", quality=quality, exif=exif)
     return buffer.getvalue()
 
 

@@ -169,26 +169,48 @@ def log_lines(page):
     return page.locator("#log li").all_text_contents()
 
 
-# Records what #step-status says and the states the Prepare step passes
-# through, however quickly they change.
+# Records what #step-status says and every change of a step's data-state
+# ([step, the state it had before]), however quickly they change.
 RECORD_STEPS = """() => {
-  const history = (window.stepHistory = { status: [], prepare: [] });
+  const history = (window.stepHistory = { status: [], changes: [] });
   new MutationObserver((records) => {
     for (const record of records) {
       for (const node of record.addedNodes) history.status.push(node.textContent);
     }
   }).observe(document.querySelector('#step-status'), { childList: true });
   new MutationObserver((records) => {
-    for (const record of records) history.prepare.push(record.oldValue);
-  }).observe(document.querySelector('#steps [data-step=prepare]'), {
-    attributes: true, attributeFilter: ['data-state'], attributeOldValue: true,
+    for (const { target, oldValue } of records) history.changes.push([target.dataset.step, oldValue]);
+  }).observe(document.querySelector('#steps'), {
+    subtree: true, attributes: true, attributeFilter: ['data-state'], attributeOldValue: true,
   });
 }"""
 RECORDED_STEPS = """() => ({
   status: window.stepHistory.status,
-  prepare: [...window.stepHistory.prepare,
-            document.querySelector('#steps [data-step=prepare]').dataset.state],
+  changes: window.stepHistory.changes,
+  final: Object.fromEntries([...document.querySelectorAll('#steps [data-step]')]
+    .map((node) => [node.dataset.step, node.dataset.state])),
 })"""
+
+
+def step_timeline(history):
+    """The state of every step when recording started and after each change.
+
+    A record holds only the state before the change; the state after it is
+    the one before that step's next change, or its final state.
+    """
+    changes, final = history["changes"], history["final"]
+    states = dict(final)
+    for step, before in reversed(changes):
+        states[step] = before
+    timeline = [dict(states)]
+    for i, (step, _) in enumerate(changes):
+        states[step] = next((before for s, before in changes[i + 1 :] if s == step), final[step])
+        timeline.append(dict(states))
+    return timeline
+
+
+def without_repeats(values):
+    return [value for i, value in enumerate(values) if values[i - 1 : i] != [value]]
 
 
 def upload(page, selector, data, **payload):
@@ -455,6 +477,36 @@ def test_a_12_megapixel_phone_photo_is_sent_small_and_becomes_an_upright_avatar_
     assert page.console_errors == []
 
 
+def test_a_photo_over_the_limit_is_sent_prepared_under_it_and_becomes_the_avatar(
+    page, stack, large_phone_photo, tmp_path
+):
+    user = "emmasmith"
+    sign_in(page, user)
+    before_avatar = table_avatar(page, user)
+    assert len(large_phone_photo) > LIMIT
+    seen = record_requests(page)
+    bucket_posts = capture_bucket_posts(page, stack)
+
+    form = upload(page, "#upload-normal", saved(tmp_path, "IMG_0004.jpg", large_phone_photo))
+    assert len(large_phone_photo) > form["maxBytes"]
+    after_avatar = wait_for_table_avatar_change(page, user, before_avatar)
+    expect(page.locator("#step-status")).to_have_text("done")
+    expect(page.locator("#error")).to_have_text("")
+
+    # The limit applies to what is sent: the prepared WebP, not the original.
+    [body] = bucket_posts
+    assert body is not None and 0 < len(body) <= MIB, len(body or b"")
+    assert multipart_field(body, "Content-Type") == "image/webp"
+    [line] = [text for text in log_lines(page) if "2/3 uploaded" in text]
+    assert re.search(
+        r"2/3 uploaded [\d.]+ KB \(prepared from 1\d\.\d MB, 3024x4032 -> 768x1024 WebP\)$", line
+    ), line
+    [finalize] = finalizes(seen)
+    assert finalize.response().status == 200
+    assert after_avatar == f"avatars/{form['key']}"
+    assert page.console_errors == []
+
+
 def test_the_status_shows_the_image_being_prepared_while_the_form_is_requested(page):
     user = "charleshardy"
     sign_in(page, user)
@@ -470,10 +522,15 @@ def test_the_status_shows_the_image_being_prepared_while_the_form_is_requested(p
     assert "preparing…" in status, history
     first_upload = next(i for i, text in enumerate(status) if text.startswith("uploading"))
     assert status.index("preparing…") < first_upload, history
+    # Both start in the same task, so they overlap however fast the form answers.
+    timeline = step_timeline(history)
+    assert any(s["prepare"] == s["form"] == "active" for s in timeline), timeline
     # Choosing a file resets the steps to pending (a no-op change, recorded too).
-    recorded = history["prepare"]
-    states = [state for i, state in enumerate(recorded) if recorded[i - 1 : i] != [state]]
-    assert states == ["pending", "active", "done"], history
+    prepare = without_repeats([s["prepare"] for s in timeline])
+    assert prepare == ["pending", "active", "done"], timeline
+    # Step 2 starts once both are done.
+    uploading = [s for s in timeline if s["upload"] == "active"]
+    assert uploading and all(s["prepare"] == s["form"] == "done" for s in uploading), timeline
     [line] = [text for text in log_lines(page) if "2/3 uploaded" in text]
     assert "1600x1600 -> 1024x1024 WebP" in line, line
 
