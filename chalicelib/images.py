@@ -148,12 +148,14 @@ def _decode_scaled(data: bytes, rules: AvatarRules) -> _Decoded:
 def _resamplable(image):
     """`image` in a mode whose pixels can be averaged when scaling: palette
     indices, 1-bit pixels, a transparent key colour or 16-bit grey cannot,
-    so those become RGB, RGBA or L first."""
+    so those become RGB, RGBA, L or LA first."""
     if image.mode.startswith("I"):
         return _grey_16_to_8(image)
     if "transparency" in image.info:
         return image.convert("RGBA")
-    if image.mode in ("1", "P"):
+    if image.mode == "1":
+        return image.convert("L")  # a quarter of RGB's memory at full size
+    if image.mode == "P":
         return image.convert("RGB")
     if image.mode == "PA":
         return image.convert("RGBA")

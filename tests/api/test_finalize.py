@@ -17,9 +17,11 @@ from tests.conftest import SEED_USERS
 from tests.helpers import (
     avatar_of,
     body_of,
+    colours_close,
     finalize,
     image_bytes,
     keys_under,
+    png_of_black_pixels,
     post_json,
     request_form,
     sign_in,
@@ -56,7 +58,7 @@ def test_finalize_stores_a_new_avatar_and_swaps_it_in(aws, client, alice):
     assert stored["Metadata"] == {"username": ALICE}
     with Image.open(io.BytesIO(stored["Body"].read())) as avatar:
         assert (avatar.format, avatar.size) == ("WEBP", (32, 32))
-        assert _close(avatar.convert("RGB").getpixel((16, 16)), (200, 40, 40))
+        assert colours_close(avatar.convert("RGB").getpixel((16, 16)), (200, 40, 40))
     assert keys_under(aws, "pending/") == []
     assert old_avatar not in keys_under(aws, "avatars/")
     # Everybody else keeps theirs.
@@ -135,7 +137,7 @@ def test_finalize_stores_the_bytes_it_read_never_bytes_swapped_in_afterwards(aws
     assert answer.status_code == 200
     stored = _stored_bytes(aws, f"avatars/{form['key']}")
     with Image.open(io.BytesIO(stored)) as avatar:
-        assert _close(avatar.convert("RGB").getpixel((16, 16)), (0, 0, 255))
+        assert colours_close(avatar.convert("RGB").getpixel((16, 16)), (0, 0, 255))
     assert keys_under(aws, "pending/") == []
 
 
@@ -156,7 +158,7 @@ def test_a_form_reused_after_a_newer_avatar_finalizes_as_a_new_upload(aws, clien
     assert answer.status_code == 200
     assert avatar_of(aws, ALICE) == f"avatars/{old['key']}"
     with Image.open(io.BytesIO(_stored_bytes(aws, f"avatars/{old['key']}"))) as avatar:
-        assert _close(avatar.convert("RGB").getpixel((16, 16)), (1, 2, 3))
+        assert colours_close(avatar.convert("RGB").getpixel((16, 16)), (1, 2, 3))
     assert f"avatars/{new['key']}" not in keys_under(aws, "avatars/")
     assert keys_under(aws, "pending/") == []
 
@@ -255,26 +257,6 @@ def test_finalize_of_another_users_upload_is_403_and_leaves_it(aws, client, alic
     assert keys_under(aws, "pending/") == [f"pending/{form['key']}"]
 
 
-def _png_bomb(width, height):
-    """A real PNG of width x height black pixels, a few KB: its IDAT is
-    compressed from zero rows one at a time, so nothing that size is allocated."""
-    import struct
-    import zlib
-
-    def chunk(kind, data):
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    compressor = zlib.compressobj(9)
-    row = b"\0" * (width + 1)  # filter byte + one greyscale byte per pixel
-    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-    )
-
-
 JPEG = image_bytes("JPEG", size=(64, 64))
 
 
@@ -288,7 +270,7 @@ JPEG = image_bytes("JPEG", size=(64, 64))
         (JPEG[: len(JPEG) // 2], 415, "not_an_image"),
         (image_bytes("BMP"), 415, "not_an_image"),
         (b"\0\0\0\x18ftypheic" + b"\0" * 64, 415, "not_an_image"),
-        (_png_bomb(8000, 8000), 413, "image_too_large"),
+        (png_of_black_pixels(8000, 8000), 413, "image_too_large"),
         (None, 413, "too_large"),
     ],
     ids=[
@@ -352,7 +334,7 @@ def test_finalize_accepts_each_allowed_format(aws, client, alice, image_format):
     stored = _stored_bytes(aws, f"avatars/{form['key']}")
     with Image.open(io.BytesIO(stored)) as avatar:
         assert avatar.format == "WEBP"
-        assert _close(avatar.convert("RGB").getpixel((16, 16)), (200, 40, 40))
+        assert colours_close(avatar.convert("RGB").getpixel((16, 16)), (200, 40, 40))
 
 
 def test_finalize_scales_a_large_photo_to_the_avatar_size(aws, client, alice):
@@ -490,8 +472,3 @@ def _store_avatar(aws, key, owner):
 
 def _stored_bytes(aws, key):
     return aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=key)["Body"].read()
-
-
-def _close(colour, expected, tolerance=12):
-    """Lossy WebP moves colours a little."""
-    return all(abs(a - b) <= tolerance for a, b in zip(colour, expected))

@@ -6,9 +6,7 @@ import base64
 import io
 import json
 import re
-import struct
 import time
-import zlib
 
 import pytest
 from PIL import Image, ImageFile
@@ -25,6 +23,8 @@ from tests.helpers import (
     image_bytes,
     image_colour,
     keys_under,
+    png_chunk,
+    png_of_black_pixels,
     post_json,
     request_form,
     sign_in,
@@ -250,31 +250,6 @@ def test_a_heic_photo_is_415_with_a_message_naming_the_accepted_formats(aws, cli
     assert keys_under(aws, "pending/") == []
 
 
-def _png_chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def zero_rows_png(width, height):
-    """A complete, valid black-and-white PNG of `width` x `height` pixels, all
-    black: its rows of zero bytes compress about a thousandfold, so a 900 MP
-    image takes about 100 KB."""
-    row = b"\0" * (1 + (width + 7) // 8)  # the filter byte, then one bit a pixel
-    compressor = zlib.compressobj(9)
-    rows_at_once = 1000
-    idat = b"".join(
-        compressor.compress(row * min(rows_at_once, height - start))
-        for start in range(0, height, rows_at_once)
-    )
-    idat += compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", idat)
-        + _png_chunk(b"IEND", b"")
-    )
-
-
 @pytest.mark.parametrize(
     "make_size",
     [
@@ -292,11 +267,11 @@ def test_a_decompression_bomb_is_413_before_any_pixel_is_decoded_and_deleted(
     limit = aws.settings.max_image_pixels
     width, height = make_size(limit)
     assert width * height > limit
-    bomb = zero_rows_png(width, height)
+    bomb = png_of_black_pixels(width, height)
     assert len(bomb) <= 1024 * 1024
     # The same construction, small, is an image finalize would accept: the
     # refusal is for the pixel count, not for a malformed file.
-    with Image.open(io.BytesIO(zero_rows_png(64, 48))) as control:
+    with Image.open(io.BytesIO(png_of_black_pixels(64, 48))) as control:
         control.load()
         assert control.size == (64, 48)
     form = pending_upload(aws, client, alice, owner=ALICE, content=bomb)
@@ -366,7 +341,7 @@ def _png_then_html():
 def _png_with_script_in_a_text_chunk():
     png = image_bytes("PNG", color=(10, 150, 90))
     iend = png.rindex(b"IEND") - 4
-    return png[:iend] + _png_chunk(b"tEXt", b"Comment\0" + SCRIPT) + png[iend:]
+    return png[:iend] + png_chunk(b"tEXt", b"Comment\0" + SCRIPT) + png[iend:]
 
 
 def _jpeg_with_script_in_its_comment():

@@ -1,7 +1,7 @@
 """Images for tests/unit/test_images.py, all made here in memory: with Pillow
 where it can write them, byte by byte where it cannot (16-bit PNGs, headers
-that claim billions of pixels), and readers for what came out (WebP chunks,
-JPEG markers)."""
+that claim billions of pixels, ICC profiles), and readers for what came out
+(WebP chunks, JPEG markers)."""
 
 import io
 import random
@@ -9,6 +9,8 @@ import struct
 import zlib
 
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin, TiffImagePlugin
+
+from tests.helpers import PNG_SIGNATURE, png_chunk
 
 # What a camera and an editor leave in a file; none of it may reach an avatar.
 CAMERA_MAKE = "Hasselwood"
@@ -36,8 +38,6 @@ EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
 DATE_TIME_ORIGINAL = 0x9003
 USER_COMMENT_TAG = 0x9286
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def encode(image, image_format, **options) -> bytes:
@@ -250,10 +250,6 @@ def phone_photo() -> bytes:
 # --- PNGs written by hand ------------------------------------------------------------
 
 
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
 def png_16_bit_grey(rows, transparent_level=None) -> bytes:
     """A 16-bit greyscale PNG of these rows of levels (0-65535), with an
     optional tRNS level."""
@@ -280,34 +276,6 @@ def png_16_bit_rgb(rows) -> bytes:
         PNG_SIGNATURE
         + png_chunk(b"IHDR", header)
         + png_chunk(b"IDAT", zlib.compress(raw))
-        + png_chunk(b"IEND", b"")
-    )
-
-
-def black_png(width: int, height: int) -> bytes:
-    """A real, complete 8-bit greyscale PNG, all black, of any size, built in
-    little time and memory: its deflate stream repeats one compressed block of
-    zeros, so 12000x12000 is about 140 KB and no row is ever held in memory.
-
-    Every row is its filter byte (0) and `width` zero bytes.
-    """
-    raw_size = (width + 1) * height
-    block_size = 1 << 20
-    count, rest = divmod(raw_size, block_size)
-    # A full flush ends the block on a byte boundary and refers to nothing
-    # before it, so its bytes can be repeated as they are.
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = deflate.compress(bytes(block_size)) + deflate.flush(zlib.Z_FULL_FLUSH)
-    last = zlib.compressobj(9, zlib.DEFLATED, -15)
-    tail = last.compress(bytes(rest)) + last.flush()
-    # Adler-32 of n zero bytes: A stays 1, B adds 1 per byte.
-    adler = ((raw_size % 65521) << 16) | 1
-    stream = b"\x78\xda" + block * count + tail + struct.pack(">I", adler)
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        PNG_SIGNATURE
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", stream)
         + png_chunk(b"IEND", b"")
     )
 
@@ -362,3 +330,116 @@ def webp_claiming(width: int, height: int, animated=False) -> bytes:
     # VP8X: chunk header (8), flags (4), canvas width - 1, height - 1 (3 bytes each).
     data[24:30] = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
     return bytes(data)
+
+
+# --- ICC profiles written by hand (ICC.1:2001-04, version 2.1) ------------------------
+
+# The PCS illuminant, and the sRGB primaries adapted to it (Bradford), as
+# XYZ: the columns of sRGB's matrix, as its ICC profile states them.
+D50 = (0.9642, 1.0, 0.8249)
+SRGB_RED_XYZ = (0.4361, 0.2225, 0.0139)
+SRGB_GREEN_XYZ = (0.3851, 0.7169, 0.0971)
+SRGB_BLUE_XYZ = (0.1431, 0.0606, 0.7141)
+
+
+def icc_rgb_profile(red_xyz, green_xyz, blue_xyz, gamma=2.2) -> bytes:
+    """A matrix/TRC RGB display profile: each channel's primary as XYZ, and
+    one gamma curve for all three."""
+    curve = _icc_curve(gamma)
+    return _icc_profile(
+        b"RGB ",
+        {
+            b"desc": _icc_description("Test RGB"),
+            b"wtpt": _icc_xyz(D50),
+            b"rXYZ": _icc_xyz(red_xyz),
+            b"gXYZ": _icc_xyz(green_xyz),
+            b"bXYZ": _icc_xyz(blue_xyz),
+            b"rTRC": curve,
+            b"gTRC": curve,
+            b"bTRC": curve,
+            b"cprt": _icc_text("No copyright: test data"),
+        },
+    )
+
+
+def icc_grey_profile(gamma) -> bytes:
+    """A greyscale display profile: one gamma curve (kTRC)."""
+    return _icc_profile(
+        b"GRAY",
+        {
+            b"desc": _icc_description("Test grey"),
+            b"wtpt": _icc_xyz(D50),
+            b"kTRC": _icc_curve(gamma),
+            b"cprt": _icc_text("No copyright: test data"),
+        },
+    )
+
+
+def _icc_profile(colour_space: bytes, tags) -> bytes:
+    """The header, the tag table, then each tag's data on a 4-byte boundary."""
+    data_start = 128 + 4 + 12 * len(tags)
+    table, data = [], b""
+    for signature, body in tags.items():
+        table.append(struct.pack(">4sII", signature, data_start + len(data), len(body)))
+        data += body + bytes(-len(body) % 4)
+    header = struct.pack(
+        ">I4sI4s4s4s6H4s4sI4s4s8sI12s4s16s28s",
+        data_start + len(data),  # profile size
+        b"",  # preferred CMM: none
+        0x02100000,  # version 2.1.0
+        b"mntr",  # device class: display
+        colour_space,
+        b"XYZ ",  # profile connection space
+        *(2024, 1, 1, 0, 0, 0),  # created
+        b"acsp",
+        b"",  # primary platform: none
+        0,  # flags
+        b"",  # device manufacturer
+        b"",  # device model
+        b"",  # device attributes
+        0,  # rendering intent: perceptual
+        _s15_fixed_16(*D50),  # PCS illuminant
+        b"",  # creator
+        b"",  # profile ID (version 4 only)
+        b"",  # reserved
+    )
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + b"".join(table) + data
+
+
+def _s15_fixed_16(*values) -> bytes:
+    return struct.pack(f">{len(values)}i", *(round(value * 65536) for value in values))
+
+
+def _icc_xyz(values) -> bytes:
+    return b"XYZ " + bytes(4) + _s15_fixed_16(*values)
+
+
+def _icc_curve(gamma) -> bytes:
+    """curveType with one entry: a gamma, as u8Fixed8Number."""
+    return b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256))
+
+
+def _icc_description(text: str) -> bytes:
+    """textDescriptionType: ASCII, then empty Unicode and ScriptCode descriptions."""
+    ascii_text = text.encode("ascii") + b"\0"
+    return (
+        b"desc"
+        + bytes(4)
+        + struct.pack(">I", len(ascii_text))
+        + ascii_text
+        + struct.pack(">II", 0, 0)  # Unicode language code and count
+        + struct.pack(">HB", 0, 0)  # ScriptCode code and count
+        + bytes(67)  # ScriptCode description
+    )
+
+
+def _icc_text(text: str) -> bytes:
+    return b"text" + bytes(4) + text.encode("ascii") + b"\0"
+
+
+# sRGB with its red and green primaries swapped: a pixel this profile calls
+# pure red is sRGB's pure green, and the other way round; blue stays blue.
+SWAPPED_PROFILE = icc_rgb_profile(SRGB_GREEN_XYZ, SRGB_RED_XYZ, SRGB_BLUE_XYZ)
+# Linear grey: level 100 is 39% of white's light, which sRGB writes as 168.
+LINEAR_GREY_PROFILE = icc_grey_profile(gamma=1.0)
