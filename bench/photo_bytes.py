@@ -9,13 +9,14 @@ and the row says so.
 import base64
 import importlib.util
 import io
-import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple, Optional
 
 from PIL import Image
 
 from chalicelib.images import AvatarRules, make_avatar
+from devtools.chromium import CHROMIUM, CHROMIUM_FLAGS
 
 from .image_processing import MIB
 from .photos import PREPARED_MAX_SIDE, phone_photo, prepared_like_the_page
@@ -25,19 +26,6 @@ SECTION = "Bytes for a 12 MP phone photo: picked, sent, served"
 LINK_BITS_PER_SECOND = 10_000_000
 TARGET_SENT_BYTES = MIB
 TARGET_SERVED_BYTES = 64_000
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# tests/e2e/conftest.py launches Chromium the same way: without the
-# background-networking flags it tries to reach Google's hosts at every start.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Runs in the page: the photo becomes a File, as an <input type=file> gives it.
 _PREPARE_IN_PAGE = """
@@ -72,6 +60,14 @@ def prepared_in_chromium(app_url: str, photo: bytes) -> Sent:
     unavailable = _why_no_browser()
     if unavailable:
         return Sent(prepared_like_the_page(photo), f"modelled with Pillow ({unavailable})")
+    # In a thread of its own: Playwright's sync API refuses to start in a
+    # thread whose asyncio loop runs, as the browser tests' does when they
+    # ran first in the same pytest process.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(_prepare_in_page, app_url, photo).result()
+
+
+def _prepare_in_page(app_url: str, photo: bytes) -> Sent:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 

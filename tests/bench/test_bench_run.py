@@ -57,7 +57,7 @@ EXPECTED_CALLS = {
     "POST /avatar refused: too many pixels (413)": "2 (GetObject, DeleteObjects)",
     "POST /avatar refused: not an image (415)": "2 (GetObject, DeleteObjects)",
     "POST /avatar refused: the key was finalized before (409)": (
-        "4 (GetObject, PutObject, GetItem, HeadObject)"
+        "5 (GetObject, PutObject, GetItem, HeadObject, DeleteObjects)"
     ),
     "POST /avatar, a retry after a put whose commit failed": (
         "6 (GetObject, PutObject, GetItem, HeadObject, UpdateItem, DeleteObjects)"

@@ -5,29 +5,16 @@ CI sets E2E_REQUIRED=1, which turns that skip into a failure.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import boto3
 import pytest
 
+from devtools.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.e2e import photos
 from tests.stack import running_stack
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-# Without the background-networking flags Chromium tries to reach Google's
-# hosts at every start, which this machine's closed network refuses.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def pytest_collection_modifyitems(config, items):
