@@ -3,13 +3,15 @@
     terraform -chdir=infra output -json | .venv/bin/python -m devtools.configure_stage
 
 It sets the names in `.chalice/config.json` (stage `dev`, environment_variables)
-and writes `.chalice/policy-dev.json`: the Lambda's IAM policy, granting exactly
-the calls the code makes on exactly these resources. Like Chalice's own
-`recordresources.py` sample: names reach the app from the stack, never from code.
+and writes one IAM policy per Lambda function, `.chalice/policy-dev-<function>.json`,
+each granting exactly the calls that function's handler makes, on exactly these
+resources. Like Chalice's own `recordresources.py` sample: names reach the app
+from the stack, never from code.
 """
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -19,8 +21,16 @@ from chalicelib.settings import AVATAR_PREFIX, PENDING_PREFIX, WEB_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = ROOT / ".chalice" / "config.json"
-POLICY_FILE = ROOT / ".chalice" / "policy-dev.json"
 STAGE = "dev"
+
+# The app's Lambda functions by Chalice's name for each: the REST API's, then
+# app.py's event handlers (tests/infra/test_policy.py holds this list to app.py).
+# With `autogen_policy: false` Chalice gives each its own role, whose policy is
+# the function's `iam_policy_file` (chalice/deploy/appgraph.py).
+API_HANDLER = "api_handler"
+EVENT_LOGGER = "log_pending_upload"
+SWEEPER = "sweep_orphaned_avatars"
+FUNCTIONS = (API_HANDLER, EVENT_LOGGER, SWEEPER)
 
 REQUIRED_OUTPUTS = (
     "region",
@@ -31,6 +41,8 @@ REQUIRED_OUTPUTS = (
     "session_secret_parameter_arn",
     "max_upload_bytes",
 )
+
+_TABLE_ARN = re.compile(r"arn:aws:dynamodb:[^:]+:(?P<account>\d{12}):table/.+")
 
 
 class ConfigureError(Exception):
@@ -65,65 +77,115 @@ def stage_environment(outputs: dict) -> dict:
     }
 
 
-def render_policy(outputs: dict) -> dict:
-    """One statement per need; `*` only for the Lambda's own logs."""
+def policy_file_name(function: str) -> str:
+    """The file in `.chalice/` that holds `function`'s policy."""
+    return f"policy-{STAGE}-{function}.json"
+
+
+def lambda_function_name(app_name: str, function: str) -> str:
+    """The deployed function's name as Chalice gives it: `<app>-<stage>` for the
+    API's (kept so for back-compat, chalice/deploy/appgraph.py), else
+    `<app>-<stage>-<function>`. Its log group is `/aws/lambda/<that name>`."""
+    if function == API_HANDLER:
+        return f"{app_name}-{STAGE}"
+    return f"{app_name}-{STAGE}-{function}"
+
+
+def account_id(outputs: dict) -> str:
+    """The account, read from the table's ARN (no output names it alone)."""
+    match = _TABLE_ARN.fullmatch(str(outputs["table_arn"]))
+    if not match:
+        raise ConfigureError(
+            f"table_arn {outputs['table_arn']!r} is not a DynamoDB table ARN of the form "
+            "arn:aws:dynamodb:<region>:<account>:table/<name>."
+        )
+    return match.group("account")
+
+
+def render_policies(outputs: dict, app_name: str) -> dict:
+    """Each function's policy: one statement per need of its handler, exact ARNs."""
     bucket_arn = f"arn:aws:s3:::{outputs['bucket_name']}"
+    log_groups = f"arn:aws:logs:{outputs['region']}:{account_id(outputs)}:log-group:/aws/lambda/"
+
+    def statement(sid, actions, resources, **extra):
+        return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources, **extra}
+
+    def logs(function):
+        # The Lambda runtime writes the function's own log group, nothing else.
+        # IAM checks CreateLogGroup on `<group>:log-stream:` and the other two on
+        # `<group>:log-stream:<stream>`, so `<group>:*` covers the three
+        # (https://github.com/aws-solutions/instance-scheduler-on-aws/issues/578).
+        return statement(
+            "Logs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            [f"{log_groups}{lambda_function_name(app_name, function)}:*"],
+        )
+
+    def document(*statements):
+        return {"Version": "2012-10-17", "Statement": list(statements)}
+
+    users = outputs["table_arn"]
     return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                # Finalize reads, writes and deletes; the presigned POST and GET
-                # are signed with this role's credentials, so S3 checks them too.
-                "Sid": "UploadsAndAvatars",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": [f"{bucket_arn}/{PENDING_PREFIX}*", f"{bucket_arn}/{AVATAR_PREFIX}*"],
-            },
-            {
-                "Sid": "Page",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject"],
-                "Resource": [f"{bucket_arn}/{WEB_PREFIX}*"],
-            },
-            {
-                # The debug view: listing the bucket and reading its lifecycle rule.
-                "Sid": "Bucket",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket", "s3:GetLifecycleConfiguration"],
-                "Resource": [bucket_arn],
-            },
-            {
-                "Sid": "Users",
-                "Effect": "Allow",
-                "Action": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"],
-                "Resource": [outputs["table_arn"]],
-            },
-            {
-                "Sid": "SessionSecret",
-                "Effect": "Allow",
-                "Action": ["ssm:GetParameter"],
-                "Resource": [outputs["session_secret_parameter_arn"]],
-            },
-            {
-                "Sid": "Logs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": ["arn:aws:logs:*:*:*"],
-            },
-        ],
+        API_HANDLER: document(
+            # Finalize reads, writes and deletes; the presigned POST and GET
+            # are signed with this role's credentials, so S3 checks them too.
+            statement(
+                "UploadsAndAvatars",
+                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                [f"{bucket_arn}/{PENDING_PREFIX}*", f"{bucket_arn}/{AVATAR_PREFIX}*"],
+            ),
+            statement("Page", ["s3:GetObject"], [f"{bucket_arn}/{WEB_PREFIX}*"]),
+            # The debug view lists the bucket and reads its lifecycle rule. No
+            # prefix condition: S3 answers a GetObject of a missing key with 404
+            # only to a caller allowed to list the bucket (403 otherwise), and
+            # finalize and the page's files tell "no such key" by that 404.
+            statement("Bucket", ["s3:ListBucket", "s3:GetLifecycleConfiguration"], [bucket_arn]),
+            statement(
+                "Users", ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"], [users]
+            ),
+            statement(
+                "SessionSecret", ["ssm:GetParameter"], [outputs["session_secret_parameter_arn"]]
+            ),
+            logs(API_HANDLER),
+        ),
+        # It prints one line per event: no AWS call at all.
+        EVENT_LOGGER: document(logs(EVENT_LOGGER)),
+        # chalicelib/sweeper.py: one Scan of the table, a listing of avatars/,
+        # DeleteObjects of the orphans found there.
+        SWEEPER: document(
+            statement("Orphans", ["s3:DeleteObject"], [f"{bucket_arn}/{AVATAR_PREFIX}*"]),
+            statement(
+                "ListAvatars",
+                ["s3:ListBucket"],
+                [bucket_arn],
+                Condition={"StringEquals": {"s3:prefix": [AVATAR_PREFIX]}},
+            ),
+            statement("Users", ["dynamodb:Scan"], [users]),
+            logs(SWEEPER),
+        ),
     }
 
 
-def configure(outputs: dict, config_file=None, policy_file=None):
+def configure(outputs: dict, config_file=None):
+    """Fill the `dev` stage of `config_file` and write each function's policy beside it
+    (Chalice reads `iam_policy_file` from the config's own directory, `.chalice/`)."""
     config_file = Path(config_file or CONFIG_FILE)
-    policy_file = Path(policy_file or POLICY_FILE)
     config = json.loads(config_file.read_text())
+    policies = render_policies(outputs, config["app_name"])
     stage = config.setdefault("stages", {}).setdefault(STAGE, {})
     stage.setdefault("environment_variables", {}).update(stage_environment(outputs))
     stage["autogen_policy"] = False
-    stage["iam_policy_file"] = policy_file.name
+    # Every function names its own file; a stage-wide one would only be what a
+    # function without one falls back to, and none should have more than its own.
+    stage.pop("iam_policy_file", None)
+    functions = stage.setdefault("lambda_functions", {})
+    for function in FUNCTIONS:
+        functions.setdefault(function, {})["iam_policy_file"] = policy_file_name(function)
+    for function, policy in policies.items():
+        (config_file.parent / policy_file_name(function)).write_text(
+            json.dumps(policy, indent=2) + "\n"
+        )
     config_file.write_text(json.dumps(config, indent=2) + "\n")
-    policy_file.write_text(json.dumps(render_policy(outputs), indent=2) + "\n")
 
 
 def check_deploy_region(outputs: dict, region_in_use):
@@ -161,7 +223,9 @@ def main(argv=None):
         return 2
     print(
         f"Stage {STAGE!r} now uses bucket {outputs['bucket_name']} and table "
-        f"{outputs['table_name']}: run `chalice deploy --stage {STAGE}`."
+        f"{outputs['table_name']}, with one IAM policy per function "
+        f"({', '.join(policy_file_name(function) for function in FUNCTIONS)}): "
+        f"run `chalice deploy --stage {STAGE}`."
     )
     return 0
 

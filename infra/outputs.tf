@@ -1,5 +1,6 @@
 # Read by `devtools/configure_stage.py`, which writes them into the `dev`
-# stage of .chalice/config.json and .chalice/policy-dev.json.
+# stage of .chalice/config.json and into one IAM policy file per function
+# (.chalice/policy-dev-<function>.json).
 
 output "region" {
   description = "The region everything is in; deploy the app there too."

@@ -6,13 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from chalice.config import Config
 
 from devtools import configure_stage
 from devtools.configure_stage import (
+    FUNCTIONS,
     REQUIRED_OUTPUTS,
     ConfigureError,
     check_deploy_region,
     configure,
+    policy_file_name,
     read_outputs,
 )
 
@@ -48,14 +51,23 @@ def chalice_dir(tmp_path):
     return tmp_path
 
 
+def _policies(directory):
+    return {
+        function: json.loads((directory / policy_file_name(function)).read_text())
+        for function in FUNCTIONS
+    }
+
+
+def _resolved_policy_files(config):
+    """The policy file Chalice gives each function's role, resolved as Chalice does."""
+    stage = Config(chalice_stage="dev", config_from_disk=config)
+    return {function: stage.scope("dev", function).iam_policy_file for function in FUNCTIONS}
+
+
 def test_the_outputs_fill_the_dev_stage_and_leave_local_alone(chalice_dir):
     before = json.loads((chalice_dir / "config.json").read_text())
 
-    configure(
-        read_outputs(SAMPLE_OUTPUT_JSON),
-        config_file=chalice_dir / "config.json",
-        policy_file=chalice_dir / "policy-dev.json",
-    )
+    configure(read_outputs(SAMPLE_OUTPUT_JSON), config_file=chalice_dir / "config.json")
 
     after = json.loads((chalice_dir / "config.json").read_text())
     dev = after["stages"]["dev"]
@@ -67,22 +79,102 @@ def test_the_outputs_fill_the_dev_stage_and_leave_local_alone(chalice_dir):
         "SECURE_COOKIES": "true",
     }
     assert dev["autogen_policy"] is False
-    assert dev["iam_policy_file"] == "policy-dev.json"
     assert dev["api_gateway_stage"] == "api"
     assert after["stages"]["local"] == before["stages"]["local"]
     assert after["environment_variables"] == before["environment_variables"]
-    policy = json.loads((chalice_dir / "policy-dev.json").read_text())
-    resources = [r for statement in policy["Statement"] for r in statement["Resource"]]
+    assert after["lambda_functions"] == before["lambda_functions"]
+    api = _policies(chalice_dir)["api_handler"]
+    resources = [r for statement in api["Statement"] for r in statement["Resource"]]
     assert "arn:aws:s3:::avatars-1a2b3c4d/pending/*" in resources
     assert SAMPLE_OUTPUT_JSON["table_arn"]["value"] in resources
 
 
+def test_each_function_gets_its_own_policy_file_and_none_falls_back_to_the_stages(
+    chalice_dir,
+):
+    configure(read_outputs(SAMPLE_OUTPUT_JSON), config_file=chalice_dir / "config.json")
+
+    config = json.loads((chalice_dir / "config.json").read_text())
+    assert "iam_policy_file" not in config["stages"]["dev"]
+    assert _resolved_policy_files(config) == {
+        "api_handler": "policy-dev-api_handler.json",
+        "log_pending_upload": "policy-dev-log_pending_upload.json",
+        "sweep_orphaned_avatars": "policy-dev-sweep_orphaned_avatars.json",
+    }
+    assert sorted(path.name for path in chalice_dir.iterdir()) == sorted(
+        ["config.json", *(policy_file_name(function) for function in FUNCTIONS)]
+    )
+
+
+def test_each_policy_grants_only_what_its_handler_needs(chalice_dir):
+    configure(read_outputs(SAMPLE_OUTPUT_JSON), config_file=chalice_dir / "config.json")
+
+    grants = {
+        function: sorted(
+            (action, resource)
+            for statement in policy["Statement"]
+            for action in statement["Action"]
+            for resource in statement["Resource"]
+            if not action.startswith("logs:")
+        )
+        for function, policy in _policies(chalice_dir).items()
+    }
+    bucket = "arn:aws:s3:::avatars-1a2b3c4d"
+    table = SAMPLE_OUTPUT_JSON["table_arn"]["value"]
+    assert grants["log_pending_upload"] == []
+    assert grants["sweep_orphaned_avatars"] == [
+        ("dynamodb:Scan", table),
+        ("s3:DeleteObject", f"{bucket}/avatars/*"),
+        ("s3:ListBucket", bucket),
+    ]
+    (listing,) = [
+        statement
+        for statement in _policies(chalice_dir)["sweep_orphaned_avatars"]["Statement"]
+        if "s3:ListBucket" in statement["Action"]
+    ]
+    assert listing["Condition"] == {"StringEquals": {"s3:prefix": ["avatars/"]}}
+    assert ("ssm:GetParameter", SAMPLE_OUTPUT_JSON["session_secret_parameter_arn"]["value"]) in (
+        grants["api_handler"]
+    )
+
+
+def test_each_function_writes_its_own_log_group_in_terraforms_region_and_account(chalice_dir):
+    configure(read_outputs(SAMPLE_OUTPUT_JSON), config_file=chalice_dir / "config.json")
+
+    logs = {
+        function: [
+            (statement["Action"], statement["Resource"])
+            for statement in policy["Statement"]
+            if any(action.startswith("logs:") for action in statement["Action"])
+        ]
+        for function, policy in _policies(chalice_dir).items()
+    }
+    groups = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/"
+    actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs == {
+        "api_handler": [(actions, [f"{groups}avatars-dev:*"])],
+        "log_pending_upload": [(actions, [f"{groups}avatars-dev-log_pending_upload:*"])],
+        "sweep_orphaned_avatars": [(actions, [f"{groups}avatars-dev-sweep_orphaned_avatars:*"])],
+    }
+
+
+def test_a_table_arn_that_names_no_account_is_refused_and_nothing_is_written(chalice_dir):
+    document = json.loads(json.dumps(SAMPLE_OUTPUT_JSON))
+    document["table_arn"]["value"] = "avatars-users-1a2b3c4d"
+    before = (chalice_dir / "config.json").read_text()
+
+    with pytest.raises(ConfigureError, match="table_arn"):
+        configure(read_outputs(document), config_file=chalice_dir / "config.json")
+
+    assert (chalice_dir / "config.json").read_text() == before
+    assert [path.name for path in chalice_dir.iterdir()] == ["config.json"]
+
+
 def test_running_it_twice_gives_the_same_files(chalice_dir):
-    paths = dict(config_file=chalice_dir / "config.json", policy_file=chalice_dir / "p.json")
-    configure(read_outputs(SAMPLE_OUTPUT_JSON), **paths)
-    first = [path.read_text() for path in paths.values()]
-    configure(read_outputs(SAMPLE_OUTPUT_JSON), **paths)
-    assert [path.read_text() for path in paths.values()] == first
+    configure(read_outputs(SAMPLE_OUTPUT_JSON), config_file=chalice_dir / "config.json")
+    first = {path.name: path.read_text() for path in chalice_dir.iterdir()}
+    configure(read_outputs(SAMPLE_OUTPUT_JSON), config_file=chalice_dir / "config.json")
+    assert {path.name: path.read_text() for path in chalice_dir.iterdir()} == first
 
 
 @pytest.mark.parametrize("missing", REQUIRED_OUTPUTS)
@@ -113,19 +205,17 @@ def test_the_command_refuses_non_json_and_missing_outputs_with_exit_2_and_writes
     monkeypatch, chalice_dir, capsys
 ):
     monkeypatch.setattr(configure_stage, "CONFIG_FILE", chalice_dir / "config.json")
-    monkeypatch.setattr(configure_stage, "POLICY_FILE", chalice_dir / "policy-dev.json")
     before = (chalice_dir / "config.json").read_text()
     for given in ("not json", json.dumps({"region": SAMPLE_OUTPUT_JSON["region"]})):
         monkeypatch.setattr("sys.stdin", io.StringIO(given))
         assert configure_stage.main([]) == 2
         assert "configure_stage:" in capsys.readouterr().err
     assert (chalice_dir / "config.json").read_text() == before
-    assert not (chalice_dir / "policy-dev.json").exists()
+    assert [path.name for path in chalice_dir.iterdir()] == ["config.json"]
 
 
 def test_the_command_configures_the_stage_from_standard_input(monkeypatch, chalice_dir, capsys):
     monkeypatch.setattr(configure_stage, "CONFIG_FILE", chalice_dir / "config.json")
-    monkeypatch.setattr(configure_stage, "POLICY_FILE", chalice_dir / "policy-dev.json")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(SAMPLE_OUTPUT_JSON)))
 
@@ -134,22 +224,33 @@ def test_the_command_configures_the_stage_from_standard_input(monkeypatch, chali
     assert "chalice deploy --stage dev" in capsys.readouterr().out
     config = json.loads((chalice_dir / "config.json").read_text())
     assert config["stages"]["dev"]["environment_variables"]["AVATAR_BUCKET"] == "avatars-1a2b3c4d"
+    assert all((chalice_dir / policy_file_name(function)).exists() for function in FUNCTIONS)
 
 
-def test_the_committed_policy_has_the_statements_the_command_writes():
-    committed = json.loads((ROOT / ".chalice" / "policy-dev.json").read_text())
-    rendered = configure_stage.render_policy(read_outputs(SAMPLE_OUTPUT_JSON))
+def test_the_committed_policies_have_the_statements_the_command_writes():
+    rendered = configure_stage.render_policies(read_outputs(SAMPLE_OUTPUT_JSON), "avatars")
 
     def shape(policy):
         return [
-            (s["Sid"], s["Effect"], s["Action"], len(s["Resource"])) for s in policy["Statement"]
+            (s["Sid"], s["Effect"], s["Action"], len(s["Resource"]), s.get("Condition"))
+            for s in policy["Statement"]
         ]
 
-    assert shape(committed) == shape(rendered)
+    committed = _policies(ROOT / ".chalice")
+    assert {function: shape(policy) for function, policy in committed.items()} == {
+        function: shape(policy) for function, policy in rendered.items()
+    }
 
 
-def test_the_committed_config_points_the_dev_stage_at_the_policy_file():
+def test_the_committed_config_gives_each_function_its_own_policy_file():
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     dev = config["stages"]["dev"]
     assert dev["autogen_policy"] is False
-    assert (ROOT / ".chalice" / dev["iam_policy_file"]).exists()
+    assert "iam_policy_file" not in dev
+    assert _resolved_policy_files(config) == {
+        function: policy_file_name(function) for function in FUNCTIONS
+    }
+    assert all((ROOT / ".chalice" / policy_file_name(function)).exists() for function in FUNCTIONS)
+    # Chalice's fallback for a function without a file of its own: there is
+    # none, so such a function fails to deploy rather than borrow a policy.
+    assert not (ROOT / ".chalice" / "policy-dev.json").exists()

@@ -2,11 +2,13 @@
 
 Chalice builds the zip as deploy does (it downloads the Lambda runtime's wheels
 from PyPI for `requirements.txt`), so this shows what no emulator can: that the
-imaging library reaches the Lambda built for its runtime, and that the
-function settings are the ones README gives. It needs PyPI, as deploy does.
+imaging library reaches the Lambda built for its runtime, that the function
+settings are the ones README gives, and that each function gets a role of its
+own with its own policy. It needs PyPI, as deploy does.
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from devtools.configure_stage import configure, read_outputs
+from devtools.configure_stage import (
+    FUNCTIONS,
+    configure,
+    lambda_function_name,
+    policy_file_name,
+    read_outputs,
+)
 from tests.infra.test_configure_stage import SAMPLE_OUTPUT_JSON
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,11 +43,8 @@ def package(tmp_path_factory):
     shutil.copytree(ROOT / "chalicelib", project / "chalicelib")
     (project / ".chalice").mkdir()
     shutil.copy(ROOT / ".chalice" / "config.json", project / ".chalice")
-    configure(
-        read_outputs(SAMPLE_OUTPUT_JSON),
-        config_file=project / ".chalice" / "config.json",
-        policy_file=project / ".chalice" / "policy-dev.json",
-    )
+    # Writes the functions' policy files beside the config, where Chalice reads them.
+    configure(read_outputs(SAMPLE_OUTPUT_JSON), config_file=project / ".chalice" / "config.json")
     out = project / "out"
     subprocess.run(
         [
@@ -130,3 +135,24 @@ def test_the_api_function_gets_the_memory_and_timeout_readme_gives(package):
     # The event logger and the sweeper do no image work: Chalice's defaults.
     assert settings["log_pending_upload"][0] == 128
     assert settings["sweep_orphaned_avatars"][0] == 128
+
+
+def test_each_function_has_a_role_of_its_own_with_its_own_policy_file(package):
+    resources = json.loads((package / "chalice.tf.json").read_text())["resource"]
+    functions = resources["aws_lambda_function"]
+    assert sorted(functions) == sorted(FUNCTIONS)
+    roles = {
+        name: re.fullmatch(r"\$\{aws_iam_role\.(\w+)\.arn\}", function["role"]).group(1)
+        for name, function in functions.items()
+    }
+    assert sorted(roles.values()) == sorted(resources["aws_iam_role"])  # one each, no other
+    for name, role in roles.items():
+        # The log group the policy names is the function's: /aws/lambda/<function_name>.
+        assert functions[name]["function_name"] == lambda_function_name("avatars", name)
+        (policy,) = [
+            policy["policy"]
+            for policy in resources["aws_iam_role_policy"].values()
+            if policy["role"] == f"${{aws_iam_role.{role}.id}}"
+        ]
+        given = package.parent / ".chalice" / policy_file_name(name)
+        assert json.loads(policy) == json.loads(given.read_text()), name
