@@ -1,10 +1,12 @@
-"""The embedded emulator's three patches close the gaps they claim to close.
+"""The embedded emulator's patches close the gaps they claim to close.
 
 On an unpatched moto 5.2.5 each race test fails in most runs: two conditional
 puts of one key both succeed, a POSTed object is seen without its metadata,
-or one old value is returned twice.
+or one old value is returned twice. The deploy tests fail every time: a filter
+rule named `Prefix` is refused, and so is Chalice's Swagger document.
 """
 
+import json
 import threading
 import time
 
@@ -12,10 +14,15 @@ import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from chalice.deploy.swagger import SwaggerGenerator
 from moto import mock_aws
 from moto.s3.models import S3Backend
 
+from app import app
+
 BUCKET = "patch-test"
+REGION = "us-east-1"
+API_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:avatars-dev"
 
 
 @pytest.fixture
@@ -131,3 +138,109 @@ def test_concurrent_updates_of_one_item_each_return_a_distinct_old_value():
                 thread.join()
         # Serialized swaps form one chain: each value is replaced exactly once.
         assert len(olds) == len(set(olds)) == 80
+
+
+@pytest.mark.parametrize("prefix_name, suffix_name", [("Prefix", "Suffix"), ("prefix", "suffix")])
+def test_a_notification_filter_named_in_either_case_is_stored_and_filters_keys(
+    s3, prefix_name, suffix_name
+):
+    # Chalice names the rules `Prefix`; the local stack's event bridge `prefix`.
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    rules = [{"Name": prefix_name, "Value": "pending/"}, {"Name": suffix_name, "Value": ".png"}]
+    s3.put_bucket_notification_configuration(
+        Bucket=BUCKET,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": rules}},
+                }
+            ],
+            "LambdaFunctionConfigurations": [
+                {
+                    "LambdaFunctionArn": API_FUNCTION_ARN,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": rules}},
+                }
+            ],
+        },
+    )
+
+    stored = s3.get_bucket_notification_configuration(Bucket=BUCKET)
+    for configuration in stored["QueueConfigurations"] + stored["LambdaFunctionConfigurations"]:
+        found = configuration["Filter"]["Key"]["FilterRules"]
+        assert {rule["Name"].lower(): rule["Value"] for rule in found} == {
+            "prefix": "pending/",
+            "suffix": ".png",
+        }
+    for key in ("pending/a.png", "pending/b.txt", "avatars/c.png", "a.png"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    keys = []
+    while True:
+        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        if not answer.get("Messages"):
+            break
+        for message in answer["Messages"]:
+            body = json.loads(message["Body"])
+            keys.extend(record["s3"]["object"]["key"] for record in body.get("Records", []))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert [key.replace("%2F", "/") for key in keys] == ["pending/a.png"]
+
+
+def _chalice_swagger(description=None):
+    """The document `chalice deploy` sends for this app: Swagger 2.0, no description."""
+    document = SwaggerGenerator(REGION, {"api_handler_arn": API_FUNCTION_ARN}).generate_swagger(app)
+    assert document["swagger"] == "2.0" and "description" not in document["info"]
+    if description is not None:
+        document["info"]["description"] = description
+    return document
+
+
+def _routes_of(apigateway, api_id):
+    resources = apigateway.get_resources(restApiId=api_id, embed=["methods"])["items"]
+    return {
+        resource["path"]: sorted(resource["resourceMethods"])
+        for resource in resources
+        if resource.get("resourceMethods")
+    }, resources
+
+
+@pytest.mark.parametrize("description", [None, "with a description"])
+def test_chalices_swagger_2_document_imports_as_one_api_with_every_route(description):
+    with mock_aws():
+        apigateway = boto3.client("apigateway", region_name=REGION)
+        api_id = apigateway.import_rest_api(body=json.dumps(_chalice_swagger(description)))["id"]
+
+        # One API, made whole: moto used to create it before refusing Swagger 2.0.
+        assert [api["id"] for api in apigateway.get_rest_apis()["items"]] == [api_id]
+        assert apigateway.get_rest_api(restApiId=api_id).get("description") == description
+        routes, resources = _routes_of(apigateway, api_id)
+        assert routes == {path: sorted(methods) for path, methods in app.routes.items()}
+        uri = (
+            f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+            f"{API_FUNCTION_ARN}/invocations"
+        )
+        for resource in resources:
+            for method in resource.get("resourceMethods") or {}:
+                integration = apigateway.get_integration(
+                    restApiId=api_id, resourceId=resource["id"], httpMethod=method
+                )
+                assert integration["type"].upper() == "AWS_PROXY"
+                assert integration["uri"] == uri
+
+
+def test_chalices_swagger_2_document_replaces_an_api_on_a_second_deploy():
+    with mock_aws():
+        apigateway = boto3.client("apigateway", region_name=REGION)
+        api_id = apigateway.create_rest_api(name="avatars")["id"]
+        apigateway.put_rest_api(
+            restApiId=api_id, mode="overwrite", body=json.dumps(_chalice_swagger())
+        )
+
+        routes, _ = _routes_of(apigateway, api_id)
+        assert routes == {path: sorted(methods) for path, methods in app.routes.items()}

@@ -1,0 +1,155 @@
+"""`make rehearse` end to end: `chalice deploy` and `chalice delete` against the
+emulator, every check passing, and the checkout as it was afterwards.
+
+Each run packages the app as `chalice deploy` does (it downloads the Lambda
+runtime's wheels from PyPI), about 15 s of the 25 s a run takes.
+"""
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from devtools.rehearse import CHALICE_DIR, restore_chalice_dir, snapshot_chalice_dir
+from devtools.stack_process import running_emulator
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_SECONDS = 600
+
+
+def _environ(**extra):
+    """This environment without any AWS_* variable, as a shell without AWS set up has."""
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    environ.pop("REHEARSE_KEEP", None)
+    return {**environ, "MOTO_PORT": "0", **extra}
+
+
+def _rehearse(environ):
+    return subprocess.run(
+        [sys.executable, "-m", "devtools.rehearse"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=RUN_SECONDS,
+        check=False,
+    )
+
+
+def _git_status():
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--ignored", ".chalice"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def _checks(output):
+    return [line for line in output.splitlines() if line.startswith(("ok  ", "FAIL "))]
+
+
+def test_a_full_rehearsal_passes_every_check_and_leaves_the_checkout_as_it_was():
+    status, files = _git_status(), snapshot_chalice_dir()
+
+    run = _rehearse(_environ())
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    checks = _checks(run.stdout)
+    assert checks and all(line.startswith("ok  ") for line in checks), run.stdout
+    assert "using infra/'s default region, eu-west-1" in run.stdout
+    for what in (
+        "chalice deploy --stage dev",
+        "function avatars-dev: handler app.app, python3.11, 1024 MB, 15 s",
+        "function avatars-dev-log_pending_upload: handler app.log_pending_upload",
+        "function avatars-dev-sweep_orphaned_avatars: handler app.sweep_orphaned_avatars",
+        "role's inline policy is .chalice/",
+        "notifies avatars-dev-log_pending_upload of s3:ObjectCreated:* (prefix pending/)",
+        ": rate(1 day), its one target avatars-dev-sweep_orphaned_avatars",
+        "every method an AWS_PROXY integration of avatars-dev",
+        "chalice delete --stage dev",
+        "after delete: no function avatars-dev*",
+        "after delete: parameter /avatars-",
+    ):
+        assert any(what in line for line in checks), f"no check {what!r}:\n{run.stdout}"
+    assert re.search(r"^All \d+ checks passed", run.stdout, re.MULTILINE)
+    assert _git_status() == status
+    assert snapshot_chalice_dir() == files
+
+
+def test_a_kept_rehearsal_leaves_the_deployment_and_the_stage_until_deleted():
+    status, before = _git_status(), snapshot_chalice_dir()
+    written = {}
+    try:
+        with running_emulator() as emulator:
+            environ = _environ(
+                AWS_ENDPOINT_URL=emulator["url"],
+                AWS_DEFAULT_REGION="us-east-1",
+                AWS_ACCESS_KEY_ID="testing",
+                AWS_SECRET_ACCESS_KEY="testing",
+                REHEARSE_KEEP="1",
+            )
+
+            run = _rehearse(environ)
+            written = snapshot_chalice_dir()
+
+            assert run.returncode == 0, run.stdout + run.stderr
+            assert not [line for line in _checks(run.stdout) if line.startswith("FAIL")]
+            assert "chalice delete --stage dev (" not in run.stdout
+            deployed = json.loads((CHALICE_DIR / "deployed" / "dev.json").read_text())
+            functions = [
+                resource["lambda_arn"].rsplit(":", 1)[-1]
+                for resource in deployed["resources"]
+                if resource["resource_type"] == "lambda_function"
+            ]
+            assert sorted(functions) == [
+                "avatars-dev",
+                "avatars-dev-log_pending_upload",
+                "avatars-dev-sweep_orphaned_avatars",
+            ]
+            bucket = re.search(r"bucket (avatars-[0-9a-f]{8})", run.stdout).group(1)
+            config = json.loads((CHALICE_DIR / "config.json").read_text())
+            assert config["stages"]["dev"]["environment_variables"]["AVATAR_BUCKET"] == bucket
+            lambda_ = boto3.client(
+                "lambda",
+                endpoint_url=emulator["url"],
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            assert lambda_.get_function(FunctionName="avatars-dev")["Configuration"]["Handler"] == (
+                "app.app"
+            )
+
+            # The command it prints deletes the deployment.
+            command = next(
+                line.strip()
+                for line in run.stdout.splitlines()
+                if line.strip().startswith(f"AWS_ENDPOINT_URL={emulator['url']} ")
+            )
+            assert "git checkout .chalice/" in run.stdout
+            *assignments, executable, verb, stage_flag, stage = shlex.split(command)
+            delete = subprocess.run(
+                [str(ROOT / executable), verb, stage_flag, stage],
+                cwd=ROOT,
+                env={**environ, **dict(item.split("=", 1) for item in assignments)},
+                capture_output=True,
+                text=True,
+                timeout=RUN_SECONDS,
+                check=False,
+            )
+            assert delete.returncode == 0, delete.stdout + delete.stderr
+            assert lambda_.list_functions()["Functions"] == []
+    finally:
+        restore_chalice_dir(before, written)
+    assert _git_status() == status
+    assert snapshot_chalice_dir() == before

@@ -1,0 +1,225 @@
+"""devtools/rehearse.py's pure parts: Terraform's names and outputs, what Chalice
+deploys for each function, and putting .chalice/ back."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from devtools import configure_stage, rehearse
+from devtools.rehearse import (
+    Infra,
+    RehearsalError,
+    expected_environment,
+    expected_function,
+    lambda_permissions,
+    outputs_document,
+    restore_chalice_dir,
+    snapshot_chalice_dir,
+    terraform_attributes,
+    terraform_names,
+)
+from tests.infra.test_configure_stage import SAMPLE_OUTPUT_JSON
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture(scope="module")
+def infra():
+    return Infra()
+
+
+def test_the_names_are_terraforms_for_a_random_suffix(infra):
+    assert terraform_names(infra, "1a2b3c4d") == {
+        "bucket": "avatars-1a2b3c4d",
+        "table": "avatars-users-1a2b3c4d",
+        "parameter": "/avatars-1a2b3c4d/session-secret",
+    }
+
+
+def test_the_outputs_document_is_what_terraform_output_json_prints(infra):
+    names = terraform_names(infra, "1a2b3c4d")
+    attributes = terraform_attributes(infra, names, "eu-west-1", ACCOUNT)
+
+    document = outputs_document(infra.outputs, attributes)
+
+    # The sample the configure step's tests take as Terraform's own output.
+    assert document == SAMPLE_OUTPUT_JSON
+    assert set(document) == set(infra.outputs)
+    assert configure_stage.read_outputs(document)["region"] == "eu-west-1"
+
+
+def test_the_outputs_follow_the_region_and_account(infra):
+    names = terraform_names(infra, "00ff00ff")
+    document = outputs_document(
+        infra.outputs, terraform_attributes(infra, names, "us-east-1", "000000000042")
+    )
+    assert document["region"]["value"] == "us-east-1"
+    assert document["table_arn"]["value"] == (
+        "arn:aws:dynamodb:us-east-1:000000000042:table/avatars-users-00ff00ff"
+    )
+    assert document["session_secret_parameter_arn"]["value"] == (
+        "arn:aws:ssm:us-east-1:000000000042:parameter/avatars-00ff00ff/session-secret"
+    )
+
+
+def test_an_output_reading_what_the_rehearsal_does_not_create_is_refused_by_name():
+    declared = {"queue_url": {"value": "${aws_sqs_queue.events.url}"}}
+    with pytest.raises(RehearsalError, match="queue_url.*aws_sqs_queue.events.url"):
+        outputs_document(declared, {})
+
+
+def _config(**dev):
+    return {
+        "version": "2.0",
+        "app_name": "avatars",
+        "environment_variables": {"SHARED": "top", "OVERRIDDEN": "top"},
+        "lambda_functions": {"api_handler": {"lambda_memory_size": 1024, "lambda_timeout": 15}},
+        "stages": {
+            "local": {"environment_variables": {"SESSION_SECRET": "local only"}},
+            "dev": {"environment_variables": {"OVERRIDDEN": "stage"}, **dev},
+        },
+    }
+
+
+def test_the_environment_is_the_top_levels_and_the_stages_with_the_functions_own_last():
+    config = _config(
+        lambda_functions={"sweep_orphaned_avatars": {"environment_variables": {"ONLY": "it"}}}
+    )
+
+    assert expected_environment(config, "api_handler") == {
+        "SHARED": "top",
+        "OVERRIDDEN": "stage",
+    }
+    assert expected_environment(config, "sweep_orphaned_avatars") == {
+        "SHARED": "top",
+        "OVERRIDDEN": "stage",
+        "ONLY": "it",
+    }
+
+
+def test_the_configured_dev_stage_gives_no_function_an_endpoint_or_a_secret(tmp_path):
+    shutil.copy(ROOT / ".chalice" / "config.json", tmp_path / "config.json")
+    configure_stage.configure(
+        configure_stage.read_outputs(SAMPLE_OUTPUT_JSON), config_file=tmp_path / "config.json"
+    )
+    config = json.loads((tmp_path / "config.json").read_text())
+
+    for function in ("api_handler", "log_pending_upload", "sweep_orphaned_avatars"):
+        environment = expected_environment(config, function)
+        assert not [name for name in environment if name.startswith("AWS_ENDPOINT_URL")]
+        assert "SESSION_SECRET" not in environment
+        assert environment["SESSION_SECRET_PARAMETER"] == "/avatars-1a2b3c4d/session-secret"
+        assert environment["AVATAR_BUCKET"] == "avatars-1a2b3c4d"
+
+
+def test_memory_timeout_and_policy_file_resolve_as_chalice_resolves_them():
+    config = _config(
+        iam_policy_file="policy-dev.json",
+        lambda_functions={"log_pending_upload": {"iam_policy_file": "policy-dev-logger.json"}},
+    )
+
+    api = expected_function(config, "api_handler")
+    logger = expected_function(config, "log_pending_upload")
+    assert (api["memory"], api["timeout"], api["policy_file"]) == (1024, 15, "policy-dev.json")
+    # Chalice's defaults where nothing is set; the function's own file first.
+    assert (logger["memory"], logger["timeout"]) == (128, 60)
+    assert logger["policy_file"] == "policy-dev-logger.json"
+    assert api["runtime"].startswith("python3.")
+    # Without any file named, Chalice reads policy-<stage>.json.
+    assert expected_function(_config(), "api_handler")["policy_file"] == "policy-dev.json"
+
+
+def test_a_functions_permissions_are_read_whatever_the_condition_operator():
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Condition": {
+                    "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::b"},
+                    "StringEquals": {"AWS:SourceAccount": ACCOUNT},
+                },
+            },
+            {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Principal": "*"},
+        ]
+    }
+    assert lambda_permissions(json.dumps(policy)) == [
+        ("s3.amazonaws.com", {"aws:sourcearn": "arn:aws:s3:::b", "aws:sourceaccount": ACCOUNT})
+    ]
+
+
+def test_putting_chalice_back_restores_and_removes_what_the_run_wrote_and_nothing_else(tmp_path):
+    (tmp_path / "config.json").write_text("original")
+    (tmp_path / "policy-dev.json").write_text("original policy")
+    (tmp_path / "theirs.json").write_text("theirs")
+    before = snapshot_chalice_dir(tmp_path)
+    # The run: the configure step writes, Chalice deploys.
+    (tmp_path / "config.json").write_text("configured")
+    (tmp_path / "policy-dev-api_handler.json").write_text("new policy")
+    (tmp_path / "policy-dev.json").unlink()
+    written = snapshot_chalice_dir(tmp_path)
+    (tmp_path / "deployed").mkdir()
+    (tmp_path / "deployed" / "dev.json").write_text("{}")
+    (tmp_path / "deployments").mkdir()
+    (tmp_path / "deployments" / "abc-python3.11.zip").write_bytes(b"zip")
+    # Meanwhile another editor of the checkout changes and adds a file.
+    (tmp_path / "theirs.json").write_text("theirs, edited")
+    (tmp_path / "policy-dev-other.json").write_text("theirs, new")
+
+    restored, removed, left = restore_chalice_dir(before, written, tmp_path)
+
+    assert restored == ["config.json", "policy-dev.json"]
+    assert removed == [
+        "deployed/dev.json",
+        "deployments/abc-python3.11.zip",
+        "policy-dev-api_handler.json",
+    ]
+    assert left == ["policy-dev-other.json", "theirs.json"]
+    assert (tmp_path / "config.json").read_text() == "original"
+    assert (tmp_path / "policy-dev.json").read_text() == "original policy"
+    assert (tmp_path / "theirs.json").read_text() == "theirs, edited"
+    assert not (tmp_path / "deployed").exists() and not (tmp_path / "deployments").exists()
+
+
+def test_a_package_cache_that_was_there_before_stays(tmp_path):
+    (tmp_path / "deployments").mkdir()
+    (tmp_path / "deployments" / "old-python3.11.zip").write_bytes(b"cached")
+    before = snapshot_chalice_dir(tmp_path)
+    (tmp_path / "deployments" / "new-python3.11.zip").write_bytes(b"new")
+
+    _, removed, _ = restore_chalice_dir(before, {}, tmp_path)
+
+    assert removed == ["deployments/new-python3.11.zip"]
+    assert (tmp_path / "deployments" / "old-python3.11.zip").read_bytes() == b"cached"
+
+
+@pytest.mark.parametrize(
+    "environ, message",
+    [
+        ({"REHEARSE_KEEP": "1"}, "REHEARSE_KEEP=1 needs an emulator"),
+        ({"AWS_ENDPOINT_URL": "https://lambda.eu-west-1.amazonaws.com"}, "is AWS"),
+    ],
+)
+def test_it_refuses_to_start_without_a_lasting_emulator_to_keep_in_or_against_aws(
+    monkeypatch, capsys, tmp_path, environ, message
+):
+    monkeypatch.setattr(rehearse, "CHALICE_DIR", tmp_path)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+    assert rehearse.main() == 2
+    assert message in capsys.readouterr().err
+
+
+def test_it_refuses_to_start_over_a_recorded_deployment(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(rehearse, "CHALICE_DIR", tmp_path)
+    (tmp_path / "deployed").mkdir()
+    (tmp_path / "deployed" / "dev.json").write_text("{}")
+
+    assert rehearse.main() == 2
+    assert "deployed/dev.json exists" in capsys.readouterr().err
