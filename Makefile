@@ -1,4 +1,5 @@
-# The two commands of README, `make run` and `make test`, and `make bench`.
+# The two commands of README, `make run` and `make test`, and `make bench`
+# and `make rehearse`.
 # Each installs what it needs into .venv first.
 PYTHON ?= python3
 VENV := .venv

@@ -7,8 +7,7 @@ the app against it, with DynamoDB left on moto (LocalStack's needs Java).
 
 It runs without Docker, offline, and with its state in a temporary folder:
 these machines have /.dockerenv, and LocalStack would otherwise believe it runs
-in its own image and write to /var/lib/localstack (shared/design/local-aws.md,
-"LocalStack"). One path is fixed in its code: object bodies are anonymous
+in its own image and write to /var/lib/localstack. One path is fixed in its code: object bodies are anonymous
 temporary files (gone when it stops) in /tmp/localstack-s3-storage/<bucket>/,
 which leaves those folders behind, empty.
 

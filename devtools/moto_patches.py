@@ -1,6 +1,6 @@
 """Close the gaps between moto and AWS that the upload flow and the deploy rehearsal depend on.
 
-Measured on moto 5.2.5 (see README, "What the emulator cannot show"):
+Measured on moto 5.2.5 (see README, "What runs where"):
 1. PutObject checks `IfNoneMatch="*"` and then writes, with nothing between to
    stop a second request from checking too: two concurrent conditional puts of
    one key can both succeed, the second overwriting the first. On S3 a
@@ -16,8 +16,7 @@ Measured on moto 5.2.5 (see README, "What the emulator cannot show"):
    one; so the whole handler, read and write, runs under one lock.
 
 Two more let `chalice deploy --stage dev` run against the emulator
-(`make rehearse`, devtools/rehearse.py; docs: local-aws.md, "moto and
-`chalice deploy`"):
+(`make rehearse`, devtools/rehearse/):
 4. S3 reads a notification filter rule's `Name` in either case (`prefix` or
    `Prefix`, `suffix` or `Suffix`) and answers `Prefix`/`Suffix`; moto asserts
    lowercase, and Chalice sends `Prefix`. So the names are lowercased before

@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from devtools.rehearse import CHALICE_DIR, restore_chalice_dir, snapshot_chalice_dir
+from devtools.rehearse.chalice_dir import CHALICE_DIR, restore_chalice_dir, snapshot_chalice_dir
 from devtools.stack_process import running_emulator
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""devtools/rehearse.py's pure parts: Terraform's names and outputs, what Chalice
+"""devtools/rehearse's pure parts: Terraform's names and outputs, what Chalice
 deploys for each function, and putting .chalice/ back."""
 
 import json
@@ -7,16 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from devtools import configure_stage, rehearse
-from devtools.rehearse import (
+from devtools import configure_stage
+from devtools.rehearse import __main__ as rehearse
+from devtools.rehearse.chalice_dir import restore_chalice_dir, snapshot_chalice_dir
+from devtools.rehearse.deployment import lambda_permissions
+from devtools.rehearse.errors import RehearsalError
+from devtools.rehearse.stage import expected_environment, expected_function
+from devtools.rehearse.terraform import (
     Infra,
-    RehearsalError,
-    expected_environment,
-    expected_function,
-    lambda_permissions,
     outputs_document,
-    restore_chalice_dir,
-    snapshot_chalice_dir,
     terraform_attributes,
     terraform_names,
 )
