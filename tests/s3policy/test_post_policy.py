@@ -191,3 +191,17 @@ def test_localstack_stores_a_post_whose_policy_the_client_rewrote_which_real_s3_
 
     assert answer.status_code == 204, answer.text
     assert exists(s3, bucket, f"pending/{form['key']}")
+
+
+def test_localstack_stores_a_post_with_a_field_the_policy_does_not_name_which_real_s3_refuses(
+    sign_in, s3, bucket
+):
+    """S3 refuses a form field no condition names ("Extra input fields");
+    LocalStack keeps it, here as metadata the app never asked for."""
+    form = request_form(sign_in(1))
+
+    answer = post_with(form, {"x-amz-meta-extra": "unasked"}, PNG)
+
+    assert answer.status_code == 204, answer.text
+    stored = s3.head_object(Bucket=bucket, Key=f"pending/{form['key']}")
+    assert stored["Metadata"]["extra"] == "unasked"
