@@ -21,6 +21,7 @@ from devtools.rehearse.stage import (
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 S3_PRINCIPAL = "s3.amazonaws.com"
 EVENTS_PRINCIPAL = "events.amazonaws.com"
+APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 
 
 def _statements(document) -> list:
@@ -36,12 +37,15 @@ def _as_list(value) -> list:
 
 def lambda_permissions(policy_document) -> list:
     """A function's resource policy as (principal service, conditions) pairs,
-    the condition keys lowercased (IAM reads them case-insensitively)."""
+    the condition keys lowercased (IAM reads them case-insensitively). A
+    statement that is not an Allow of lambda:InvokeFunction alone is given whole,
+    as JSON, in place of the service, so that no comparison ignores it."""
     permissions = []
     for statement in _statements(policy_document):
-        if statement.get("Effect") != "Allow" or "lambda:InvokeFunction" not in _as_list(
-            statement.get("Action")
-        ):
+        if statement.get("Effect") != "Allow" or _as_list(statement.get("Action")) != [
+            "lambda:InvokeFunction"
+        ]:
+            permissions.append((json.dumps(statement, sort_keys=True), {}))
             continue
         principal = statement.get("Principal", {})
         service = principal.get("Service") if isinstance(principal, dict) else principal
@@ -101,7 +105,11 @@ class DeploymentChecks:
 
     # what `chalice deploy` made
 
-    def check_deployment(self, app: dict, config_from_disk: dict, names: dict, state: dict):
+    def check_deployment(
+        self, app: dict, config_from_disk: dict, names: dict, document: dict, state: dict
+    ):
+        """`names`: what the rehearsal created; `document`: the outputs document
+        the configure step was given."""
         app_name = self.app_name
         handlers = {API_HANDLER: "app.app"}
         handlers.update({source["name"]: source["handler"] for source in app["s3_events"]})
@@ -114,6 +122,7 @@ class DeploymentChecks:
                 function,
                 config_from_disk,
                 names,
+                document,
             )
 
         def exactly_these_functions():
@@ -142,7 +151,7 @@ class DeploymentChecks:
                     found.append(name)
         return sorted(found)
 
-    def check_function(self, name, handler, function, config_from_disk, names):
+    def check_function(self, name, handler, function, config_from_disk, names, document):
         """Check one deployed function and its role; return its ARN and role name (or None)."""
         lambda_ = self.aws["lambda"]
         expected = expected_function(config_from_disk, function)
@@ -170,7 +179,14 @@ class DeploymentChecks:
             settings,
         )
 
-        environment = expected_environment(config_from_disk, function)
+        # The names the rehearsal made, not what the configure step (under test) wrote.
+        environment = {
+            **expected_environment(config_from_disk, function),
+            "AVATAR_BUCKET": names["bucket"],
+            "USERS_TABLE": names["table"],
+            "SESSION_SECRET_PARAMETER": names["parameter"],
+            "MAX_UPLOAD_BYTES": str(document["max_upload_bytes"]["value"]),
+        }
 
         def exact_environment():
             variables = configuration.get("Environment", {}).get("Variables", {})
@@ -195,7 +211,8 @@ class DeploymentChecks:
                 raise Mismatch(f"extra {extra}, missing {missing}, different {differ}")
 
         self.checks.check(
-            f"function {name}: environment exactly the stage's {len(environment)} variables "
+            f"function {name}: environment exactly the stage's {len(environment)} variables, "
+            "bucket, table, parameter and upload limit as created and output "
             "(no endpoint, the secret's parameter name only)",
             exact_environment,
         )
@@ -203,24 +220,44 @@ class DeploymentChecks:
         role_name = configuration["Role"].rsplit("/", 1)[-1]
         iam = self.aws["iam"]
 
-        def trusts_lambda():
+        def trusts_lambda_only():
             trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
-            if not any(
-                statement.get("Effect") == "Allow"
-                and "sts:AssumeRole" in _as_list(statement.get("Action"))
-                and LAMBDA_PRINCIPAL in _as_list((statement.get("Principal") or {}).get("Service"))
+            found = [
+                {
+                    "Effect": statement.get("Effect"),
+                    "Action": _as_list(statement.get("Action")),
+                    "Principal": statement.get("Principal"),
+                    "Condition": statement.get("Condition"),
+                }
                 for statement in _statements(trust)
-            ):
+            ]
+            wanted = {
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole"],
+                "Principal": {"Service": LAMBDA_PRINCIPAL},
+                "Condition": None,
+            }
+            if found != [wanted]:
                 raise Mismatch(f"trust policy {json.dumps(trust)}")
 
         self.checks.check(
-            f"function {name}: role {role_name} may be assumed by {LAMBDA_PRINCIPAL}",
-            trusts_lambda,
+            f"function {name}: role {role_name} may be assumed by {LAMBDA_PRINCIPAL} only",
+            trusts_lambda_only,
+        )
+        self.checks.check(
+            f"function {name}: role {role_name} has no managed policy attached",
+            lambda: expect_equal(
+                iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"],
+                [],
+                "attached policies",
+            ),
         )
 
         policy_path = CHALICE_DIR / expected["policy_file"]
 
         def inline_policy_is_the_file():
+            if not policy_path.is_file():
+                raise Mismatch(f"no file .chalice/{expected['policy_file']} to compare with")
             wanted = json.loads(policy_path.read_text())
             policy_names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
             if len(policy_names) != 1:
@@ -279,19 +316,12 @@ class DeploymentChecks:
         )
         bucket_arn = f"arn:{self.partition}:s3:::{bucket}"
 
-        def s3_may_invoke():
-            wanted = (S3_PRINCIPAL, bucket_arn, self.account_id)
-            found = [
-                (service, conditions.get("aws:sourcearn"), conditions.get("aws:sourceaccount"))
-                for service, conditions in self.permissions(function["arn"])
-            ]
-            if wanted not in found:
-                raise Mismatch(f"permissions {found}, expected {wanted}")
-
+        conditions = {"aws:sourcearn": bucket_arn, "aws:sourceaccount": self.account_id}
+        wanted = [(S3_PRINCIPAL, conditions)]
         self.checks.check(
-            f"function {function['name']}: {S3_PRINCIPAL} may invoke it from "
+            f"function {function['name']}: only {S3_PRINCIPAL} may invoke it, from "
             f"{bucket_arn}, account {self.account_id}",
-            s3_may_invoke,
+            lambda: expect_equal(self.permissions(function["arn"]), wanted, "permissions"),
         )
 
     def check_schedule(self, source: dict, function: dict):
@@ -318,17 +348,10 @@ class DeploymentChecks:
             scheduled,
         )
 
-        def events_may_invoke():
-            found = [
-                (service, conditions.get("aws:sourcearn"))
-                for service, conditions in self.permissions(function["arn"])
-            ]
-            if (EVENTS_PRINCIPAL, rule["Arn"]) not in found:
-                raise Mismatch(f"permissions {found}")
-
+        wanted = [(EVENTS_PRINCIPAL, {"aws:sourcearn": rule["Arn"]})]
         self.checks.check(
-            f"function {function['name']}: {EVENTS_PRINCIPAL} may invoke it from that rule",
-            events_may_invoke,
+            f"function {function['name']}: only {EVENTS_PRINCIPAL} may invoke it, from that rule",
+            lambda: expect_equal(self.permissions(function["arn"]), wanted, "permissions"),
         )
 
     def check_rest_api(self, app, config_from_disk, function, apis_before):
@@ -390,6 +413,19 @@ class DeploymentChecks:
             f"{function['name'] if function else 'the API function'}",
             proxies_to_the_function,
         )
+        # Chalice grants the whole API (chalice/awsclient.py, _build_source_arn_str).
+        execute_api = f"arn:{self.partition}:execute-api:{self.region}:{self.account_id}:{api_id}"
+        if function is None:
+            self.checks.fail(
+                f"REST API {api_id}: permission", "the API's function was not deployed"
+            )
+        else:
+            wanted = [(APIGATEWAY_PRINCIPAL, {"aws:sourcearn": f"{execute_api}/*"})]
+            self.checks.check(
+                f"function {function['name']}: only {APIGATEWAY_PRINCIPAL} may invoke it, "
+                f"from {execute_api}/*",
+                lambda: expect_equal(self.permissions(function["arn"]), wanted, "permissions"),
+            )
         stage = function_config(config_from_disk, API_HANDLER).api_gateway_stage
         self.checks.check(
             f"REST API {api_id}: stage {stage}",

@@ -3,18 +3,18 @@ stage from the outputs document, `chalice deploy`, check, `chalice delete`,
 check, and put .chalice/ back (and remove the infrastructure) afterwards."""
 
 import json
-import os
 import secrets
+import shlex
 import string
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import boto3
 
 from chalicelib.settings import Settings
-from devtools import configure_stage
 from devtools.provision import provision
 from devtools.rehearse.chalice_dir import (
     CHALICE_DIR,
@@ -22,8 +22,9 @@ from devtools.rehearse.chalice_dir import (
     restore_chalice_dir,
     snapshot_chalice_dir,
 )
-from devtools.rehearse.checks import Checks, expect_equal
+from devtools.rehearse.checks import Checks, Mismatch, expect_equal
 from devtools.rehearse.deployment import DeploymentChecks
+from devtools.rehearse.environment import clients_not_at
 from devtools.rehearse.errors import RehearsalError
 from devtools.rehearse.stage import API_HANDLER, STAGE, expected_environment
 from devtools.rehearse.terraform import (
@@ -36,6 +37,7 @@ from devtools.rehearse.terraform import (
 CHALICE = Path(sys.executable).parent / "chalice"
 # `chalice deploy` packages the app and downloads the runtime's wheels from PyPI.
 COMMAND_SECONDS = 900
+SERVICES = ("s3", "dynamodb", "ssm", "sts", "lambda", "iam", "events", "apigateway")
 
 # Run with the stage's environment (app.py reads the bucket's name on import):
 # what app.py declares, as Chalice reads it to build the deployment.
@@ -63,20 +65,32 @@ print(json.dumps({
 """
 
 
-class Rehearsal:
-    """README's deploy and delete, run once against the emulator in `region`."""
+def aws_clients(region: str) -> dict:
+    """A boto3 client of each service the rehearsal uses, as os.environ sets them up."""
+    session = boto3.session.Session(region_name=region)
+    return {name: session.client(name) for name in SERVICES}
 
-    def __init__(self, infra: Infra, region: str, out=print):
+
+class Rehearsal:
+    """README's deploy and delete, run once against the emulator at `endpoint`
+    in `region`; `environ` is the environment of the commands it runs (and
+    os.environ's, which boto3 reads here: environment.py)."""
+
+    def __init__(self, infra: Infra, region: str, endpoint: str, environ: dict, out=print):
         self.infra = infra
         self.region = region
+        self.environ = environ
         self.out = out
         self.checks = Checks(out)
-        session = boto3.session.Session(region_name=region)
-        self.partition = session.get_partition_for_region(region)
-        self.aws = {
-            name: session.client(name)
-            for name in ("s3", "dynamodb", "ssm", "sts", "lambda", "iam", "events", "apigateway")
-        }
+        self.partition = boto3.session.Session().get_partition_for_region(region)
+        self.aws = aws_clients(region)
+        misdirected = clients_not_at(self.aws, endpoint)
+        if misdirected:
+            raise RehearsalError(
+                f"These clients would not address the emulator at {endpoint}: "
+                f"{', '.join(misdirected)}. Nothing was created."
+            )
+        self.outputs_file = None
         self.account_id = self.aws["sts"].get_caller_identity()["Account"]
         self.app_name = json.loads((CHALICE_DIR / "config.json").read_text())["app_name"]
         self.deployment = DeploymentChecks(
@@ -137,7 +151,7 @@ class Rehearsal:
         return document
 
     def describe_app(self, config_from_disk: dict) -> dict:
-        environ = {**os.environ, **expected_environment(config_from_disk, API_HANDLER)}
+        environ = {**self.environ, **expected_environment(config_from_disk, API_HANDLER)}
         answer = subprocess.run(
             [sys.executable, "-c", _DESCRIBE_APP],
             cwd=ROOT,
@@ -158,7 +172,7 @@ class Rehearsal:
         answer = subprocess.run(
             [str(CHALICE), command, "--stage", STAGE],
             cwd=ROOT,
-            env=dict(os.environ),
+            env=self.environ,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -196,6 +210,8 @@ class Rehearsal:
         try:
             self.rehearse(names, keep, endpoint, before)
         finally:
+            if self.outputs_file is not None:
+                self.outputs_file.unlink(missing_ok=True)
             if not keep:
                 self.put_back(before)
                 if not embedded:
@@ -206,17 +222,53 @@ class Rehearsal:
                     )
         return self.summary(started)
 
+    def configure(self, document: dict) -> bool:
+        """The configure step as a user runs it: `python -m devtools.configure_stage`
+        with the outputs document on its standard input."""
+        text = json.dumps(document, indent=2) + "\n"
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="rehearse-outputs-", suffix=".json", delete=False
+        ) as handle:
+            handle.write(text)
+        self.outputs_file = Path(handle.name)
+        self.out(
+            f"The document `terraform -chdir=infra output -json` would print "
+            f"(written to {self.outputs_file}):"
+        )
+        for line in text.splitlines():
+            self.out(f"    | {line}")
+        command = [sys.executable, "-m", "devtools.configure_stage"]
+        with self.outputs_file.open() as stdin:
+            answer = subprocess.run(
+                command,
+                stdin=stdin,
+                cwd=ROOT,
+                env=self.environ,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=COMMAND_SECONDS,
+                check=False,
+            )
+        for line in answer.stdout.splitlines():
+            if line.strip():
+                self.out(f"    | {line}")
+        what = (
+            f"configure step: AWS_DEFAULT_REGION={self.region} python -m devtools.configure_stage "
+            f"< {self.outputs_file.name}"
+        )
+        if answer.returncode == 0:
+            return self.checks.check(what, lambda: None)
+        self.checks.fail(what, f"exit status {answer.returncode}")
+        return False
+
     def rehearse(self, names, keep, endpoint, before):
         document = self.outputs(names)
         try:
-            outputs = configure_stage.read_outputs(document)
-            configure_stage.check_deploy_region(outputs, boto3.session.Session().region_name)
-            try:
-                configure_stage.configure(outputs)
-            finally:
-                self.written = snapshot_chalice_dir()
-        except configure_stage.ConfigureError as error:
-            self.checks.fail("configure step", str(error))
+            configured = self.configure(document)
+        finally:
+            self.written = snapshot_chalice_dir()
+        if not configured:
             return
         changed = [path for path in self.written if self.written[path] != before.get(path, b"")]
         self.out(f"Configured the {STAGE} stage: .chalice/{', .chalice/'.join(changed)}.")
@@ -224,12 +276,26 @@ class Rehearsal:
         app = self.describe_app(config_from_disk)
         state = self.deployment.infrastructure_state(names)
         deployed = []
+        record = CHALICE_DIR / "deployed" / f"{STAGE}.json"
         if self.chalice("deploy"):
-            deployed = self.deployment.check_deployment(app, config_from_disk, names, state)
+
+            def recorded_for_delete():
+                if not record.exists():
+                    raise Mismatch("no such file: `chalice delete` would find nothing to delete")
+
+            recorded = self.checks.check(
+                f"chalice deploy recorded the deployment in .chalice/deployed/{STAGE}.json",
+                recorded_for_delete,
+            )
+            deployed = self.deployment.check_deployment(
+                app, config_from_disk, names, document, state
+            )
+            if not recorded:
+                return
         if keep:
             self.keep_instructions(endpoint, before)
         # A failed deploy may have recorded part of what it made: delete that too.
-        elif (CHALICE_DIR / "deployed" / f"{STAGE}.json").exists() and self.chalice("delete"):
+        elif record.exists() and self.chalice("delete"):
             self.deployment.check_deleted(deployed, names, state)
 
     def put_back(self, before):
@@ -251,9 +317,13 @@ class Rehearsal:
         added = sorted(path for path in now if path not in before)
         self.out(f"Kept (REHEARSE_KEEP=1): the {STAGE} stage is deployed in {endpoint}.")
         self.out("  Delete it later:")
+        # As the rehearsal ran it: nothing of this shell's AWS set-up but the emulator.
         self.out(
-            f"    AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={self.region} "
-            f".venv/bin/chalice delete --stage {STAGE}"
+            "    env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_IGNORE_CONFIGURED_ENDPOINT_URLS "
+            "AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null "
+            "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+            f"AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={self.region} "
+            f"{shlex.quote(str(CHALICE))} delete --stage {STAGE}"
         )
         self.out("  Then restore the tracked files and remove what the rehearsal added:")
         self.out("    git checkout .chalice/")
@@ -268,3 +338,4 @@ class Rehearsal:
             return 1
         self.out(f"All {total} checks passed ({seconds:.1f} s).")
         return 0
+

@@ -17,12 +17,15 @@ import boto3
 import pytest
 
 from devtools.rehearse.chalice_dir import CHALICE_DIR, restore_chalice_dir, snapshot_chalice_dir
+from devtools.rehearse.rehearsal import COMMAND_SECONDS
 from devtools.stack_process import running_emulator
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN_SECONDS = 600
+# Longer than the rehearsal's own limits (a deploy and a delete), so that it is
+# never killed before it can put .chalice/ back itself.
+RUN_SECONDS = 2 * COMMAND_SECONDS + 300
 
 
 def _environ(**extra):
@@ -58,22 +61,39 @@ def _checks(output):
     return [line for line in output.splitlines() if line.startswith(("ok  ", "FAIL "))]
 
 
+def _put_back(before):
+    """.chalice/ as the snapshot `before` holds it: every file found changed is
+    restored, and what the run added (deployed/, deployments/ too) removed."""
+    restore_chalice_dir(before, snapshot_chalice_dir())
+
+
 def test_a_full_rehearsal_passes_every_check_and_leaves_the_checkout_as_it_was():
     status, files = _git_status(), snapshot_chalice_dir()
-
-    run = _rehearse(_environ())
+    try:
+        run = _rehearse(_environ())
+        after = _git_status(), snapshot_chalice_dir()
+    finally:
+        _put_back(files)
 
     assert run.returncode == 0, run.stdout + run.stderr
     checks = _checks(run.stdout)
     assert checks and all(line.startswith("ok  ") for line in checks), run.stdout
     assert "using infra/'s default region, eu-west-1" in run.stdout
     for what in (
+        "outputs: every output of infra/outputs.tf",
+        "configure step: AWS_DEFAULT_REGION=eu-west-1 python -m devtools.configure_stage",
         "chalice deploy --stage dev",
+        "chalice deploy recorded the deployment in .chalice/deployed/dev.json",
         "function avatars-dev: handler app.app, python3.11, 1024 MB, 15 s",
         "function avatars-dev-log_pending_upload: handler app.log_pending_upload",
         "function avatars-dev-sweep_orphaned_avatars: handler app.sweep_orphaned_avatars",
         "role's inline policy is .chalice/",
+        "may be assumed by lambda.amazonaws.com only",
+        "has no managed policy attached",
         "notifies avatars-dev-log_pending_upload of s3:ObjectCreated:* (prefix pending/)",
+        "avatars-dev-log_pending_upload: only s3.amazonaws.com may invoke it",
+        "avatars-dev-sweep_orphaned_avatars: only events.amazonaws.com may invoke it",
+        "avatars-dev: only apigateway.amazonaws.com may invoke it, from arn:aws:execute-api:",
         ": rate(1 day), its one target avatars-dev-sweep_orphaned_avatars",
         "every method an AWS_PROXY integration of avatars-dev",
         "chalice delete --stage dev",
@@ -81,14 +101,13 @@ def test_a_full_rehearsal_passes_every_check_and_leaves_the_checkout_as_it_was()
         "after delete: parameter /avatars-",
     ):
         assert any(what in line for line in checks), f"no check {what!r}:\n{run.stdout}"
+    assert '    |   "bucket_name": {' in run.stdout
     assert re.search(r"^All \d+ checks passed", run.stdout, re.MULTILINE)
-    assert _git_status() == status
-    assert snapshot_chalice_dir() == files
+    assert after == (status, files)
 
 
 def test_a_kept_rehearsal_leaves_the_deployment_and_the_stage_until_deleted():
     status, before = _git_status(), snapshot_chalice_dir()
-    written = {}
     try:
         with running_emulator() as emulator:
             environ = _environ(
@@ -100,7 +119,6 @@ def test_a_kept_rehearsal_leaves_the_deployment_and_the_stage_until_deleted():
             )
 
             run = _rehearse(environ)
-            written = snapshot_chalice_dir()
 
             assert run.returncode == 0, run.stdout + run.stderr
             assert not [line for line in _checks(run.stdout) if line.startswith("FAIL")]
@@ -130,18 +148,19 @@ def test_a_kept_rehearsal_leaves_the_deployment_and_the_stage_until_deleted():
                 "app.app"
             )
 
-            # The command it prints deletes the deployment.
+            # The command it prints deletes the deployment, with the chalice it ran.
             command = next(
                 line.strip()
                 for line in run.stdout.splitlines()
-                if line.strip().startswith(f"AWS_ENDPOINT_URL={emulator['url']} ")
+                if f"AWS_ENDPOINT_URL={emulator['url']} " in line
             )
             assert "git checkout .chalice/" in run.stdout
-            *assignments, executable, verb, stage_flag, stage = shlex.split(command)
+            arguments = shlex.split(command)
+            assert arguments[-4:-3] == [str(Path(sys.executable).parent / "chalice")]
             delete = subprocess.run(
-                [str(ROOT / executable), verb, stage_flag, stage],
+                arguments,
                 cwd=ROOT,
-                env={**environ, **dict(item.split("=", 1) for item in assignments)},
+                env=environ,
                 capture_output=True,
                 text=True,
                 timeout=RUN_SECONDS,
@@ -150,6 +169,6 @@ def test_a_kept_rehearsal_leaves_the_deployment_and_the_stage_until_deleted():
             assert delete.returncode == 0, delete.stdout + delete.stderr
             assert lambda_.list_functions()["Functions"] == []
     finally:
-        restore_chalice_dir(before, written)
+        _put_back(before)
     assert _git_status() == status
     assert snapshot_chalice_dir() == before

@@ -2,7 +2,9 @@
 deploys for each function, and putting .chalice/ back."""
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ from devtools import configure_stage
 from devtools.rehearse import __main__ as rehearse
 from devtools.rehearse.chalice_dir import restore_chalice_dir, snapshot_chalice_dir
 from devtools.rehearse.deployment import lambda_permissions
+from devtools.rehearse.environment import clients_not_at, rehearsal_environ
 from devtools.rehearse.errors import RehearsalError
+from devtools.rehearse.rehearsal import aws_clients
 from devtools.rehearse.stage import expected_environment, expected_function
 from devtools.rehearse.terraform import (
     Infra,
@@ -23,6 +27,7 @@ from tests.infra.test_configure_stage import SAMPLE_OUTPUT_JSON
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
+EMULATOR = "http://127.0.0.1:5000"
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +151,11 @@ def test_a_functions_permissions_are_read_whatever_the_condition_operator():
             {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Principal": "*"},
         ]
     }
+    deny = policy["Statement"][1]
     assert lambda_permissions(json.dumps(policy)) == [
-        ("s3.amazonaws.com", {"aws:sourcearn": "arn:aws:s3:::b", "aws:sourceaccount": ACCOUNT})
+        ("s3.amazonaws.com", {"aws:sourcearn": "arn:aws:s3:::b", "aws:sourceaccount": ACCOUNT}),
+        # Any other statement is kept whole, so that an exact comparison sees it.
+        (json.dumps(deny, sort_keys=True), {}),
     ]
 
 
@@ -222,3 +230,74 @@ def test_it_refuses_to_start_over_a_recorded_deployment(monkeypatch, capsys, tmp
 
     assert rehearse.main() == 2
     assert "deployed/dev.json exists" in capsys.readouterr().err
+
+
+def _use_environ(monkeypatch, environ):
+    """Make `environ` this process's AWS set-up (boto3 reads os.environ)."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_the_rehearsal_and_chalice_get_none_of_the_shells_aws_setup_and_address_the_emulator(
+    monkeypatch,
+):
+    shell = {
+        "PATH": "/usr/bin",
+        "AWS_PROFILE": "production",
+        "AWS_ACCESS_KEY_ID": "AKIAREALKEY",
+        "AWS_SECRET_ACCESS_KEY": "real secret",
+        "AWS_SESSION_TOKEN": "real token",
+        "AWS_ENDPOINT_URL": EMULATOR,
+        "AWS_ENDPOINT_URL_S3": "https://s3.amazonaws.com",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+    }
+
+    environ = rehearsal_environ(shell, EMULATOR, "eu-west-1")
+
+    assert {name: value for name, value in environ.items() if name.startswith("AWS_")} == {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": EMULATOR,
+    }
+    assert environ["PATH"] == "/usr/bin"
+    _use_environ(monkeypatch, environ)
+    clients = aws_clients("eu-west-1")
+    assert {client.meta.endpoint_url for client in clients.values()} == {EMULATOR}
+    assert clients_not_at(clients, EMULATOR) == []
+
+
+def test_a_client_that_would_address_aws_is_named_before_anything_is_created(monkeypatch):
+    _use_environ(
+        monkeypatch,
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_ENDPOINT_URL": EMULATOR,
+            "AWS_ENDPOINT_URL_S3": "https://s3.amazonaws.com",
+        },
+    )
+
+    assert clients_not_at(aws_clients("eu-west-1"), EMULATOR) == [
+        "s3 (https://s3.amazonaws.com)"
+    ]
+
+
+def test_it_refuses_to_keep_a_rehearsal_over_uncommitted_changes_to_chalice(
+    monkeypatch, capsys, tmp_path
+):
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text("{}")
+    monkeypatch.setattr(rehearse, "CHALICE_DIR", tmp_path / ".chalice")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", EMULATOR)
+    monkeypatch.setenv("REHEARSE_KEEP", "1")
+
+    assert rehearse.main() == 2
+    assert "commit or stash them first" in capsys.readouterr().err
