@@ -58,6 +58,17 @@ def lambda_permissions(policy_document) -> list:
     return permissions
 
 
+_BUCKET_STATE = (
+    "objects",
+    "cors",
+    "lifecycle",
+    "ownership",
+    "public_access_block",
+    "encryption",
+    "policy",
+)
+
+
 class DeploymentChecks:
     """Checks, in `checks`, what the emulator (`aws`: its clients by service
     name) holds of the app named `app_name`."""
@@ -76,7 +87,8 @@ class DeploymentChecks:
 
     def infrastructure_state(self, names: dict) -> dict:
         """What `chalice delete` must leave as it found: bucket (objects, CORS,
-        lifecycle rules), table (key and items) and parameter."""
+        lifecycle rules, ownership, public access block, encryption, policy),
+        table (key and items) and parameter."""
         s3, dynamodb = self.aws["s3"], self.aws["dynamodb"]
         objects = {}
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=names["bucket"]):
@@ -88,8 +100,17 @@ class DeploymentChecks:
         ):
             items.extend(json.dumps(item, sort_keys=True) for item in page["Items"])
         parameter = self.aws["ssm"].get_parameter(Name=names["parameter"], WithDecryption=True)
+        bucket = names["bucket"]
         return {
             "objects": objects,
+            "ownership": s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"],
+            "public_access_block": s3.get_public_access_block(Bucket=bucket)[
+                "PublicAccessBlockConfiguration"
+            ],
+            "encryption": s3.get_bucket_encryption(Bucket=bucket)[
+                "ServerSideEncryptionConfiguration"
+            ],
+            "policy": json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]),
             "cors": s3.get_bucket_cors(Bucket=names["bucket"])["CORSRules"],
             "lifecycle": s3.get_bucket_lifecycle_configuration(Bucket=names["bucket"])["Rules"],
             "key": dynamodb.describe_table(TableName=names["table"])["Table"]["KeySchema"],
@@ -488,10 +509,11 @@ class DeploymentChecks:
         after = self.infrastructure_state(names)
         self.checks.check(
             f"after delete: bucket {names['bucket']} as it was "
-            f"({len(state['objects'])} objects: seed avatars and page; CORS; lifecycle rules)",
+            f"({len(state['objects'])} objects: seed avatars and page; CORS; lifecycle "
+            "rules; ownership, public access block, encryption, TLS-only policy)",
             lambda: expect_equal(
-                {key: after[key] for key in ("objects", "cors", "lifecycle")},
-                {key: state[key] for key in ("objects", "cors", "lifecycle")},
+                {key: after[key] for key in _BUCKET_STATE},
+                {key: state[key] for key in _BUCKET_STATE},
                 "bucket",
             ),
         )

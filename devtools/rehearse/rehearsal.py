@@ -29,6 +29,7 @@ from devtools.rehearse.errors import RehearsalError
 from devtools.rehearse.stage import API_HANDLER, STAGE, expected_environment
 from devtools.rehearse.terraform import (
     Infra,
+    bucket_hardening,
     outputs_document,
     terraform_attributes,
     terraform_names,
@@ -111,6 +112,7 @@ class Rehearsal:
             }
         )
         provision(self.aws["s3"], self.aws["dynamodb"], settings)
+        self.harden_bucket(names["bucket"])
         secret = self.infra.resources["random_password.session_secret"]
         parameter = self.infra.resources["aws_ssm_parameter.session_secret"]
         alphabet = string.ascii_letters + string.digits  # `special = false`
@@ -126,6 +128,19 @@ class Rehearsal:
             f"{parameter['type']} parameter {names['parameter']}."
         )
         return names
+
+    def harden_bucket(self, bucket: str):
+        """What infra/storage.tf adds to the bucket, so that `chalice delete` is
+        seen to leave it too (the emulator enforces none of it)."""
+        s3, hardening = self.aws["s3"], bucket_hardening(self.infra, bucket)
+        s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=hardening["ownership"])
+        s3.put_public_access_block(
+            Bucket=bucket, PublicAccessBlockConfiguration=hardening["public_access_block"]
+        )
+        s3.put_bucket_encryption(
+            Bucket=bucket, ServerSideEncryptionConfiguration=hardening["encryption"]
+        )
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(hardening["policy"]))
 
     def outputs(self, names: dict) -> dict:
         attributes = terraform_attributes(
@@ -338,4 +353,3 @@ class Rehearsal:
             return 1
         self.out(f"All {total} checks passed ({seconds:.1f} s).")
         return 0
-

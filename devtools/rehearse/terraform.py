@@ -93,3 +93,45 @@ def outputs_document(declared: dict, attributes: dict) -> dict:
             "value": value,
         }
     return document
+
+
+def bucket_hardening(infra: Infra, bucket: str) -> dict:
+    """The bucket settings infra/storage.tf adds to the bucket, as the S3 API
+    takes them: ownership controls, the public access block, default
+    encryption and the TLS-only bucket policy."""
+    ownership = infra.resources["aws_s3_bucket_ownership_controls.avatars"]["rule"][0]
+    block = infra.resources["aws_s3_bucket_public_access_block.avatars"]
+    encryption = infra.resources["aws_s3_bucket_server_side_encryption_configuration.avatars"]
+    algorithm = encryption["rule"][0]["apply_server_side_encryption_by_default"][0]
+    arn = f"arn:aws:s3:::{bucket}"
+    return {
+        "ownership": {"Rules": [{"ObjectOwnership": ownership["object_ownership"]}]},
+        "public_access_block": {
+            name: block[snake]
+            for name, snake in (
+                ("BlockPublicAcls", "block_public_acls"),
+                ("IgnorePublicAcls", "ignore_public_acls"),
+                ("BlockPublicPolicy", "block_public_policy"),
+                ("RestrictPublicBuckets", "restrict_public_buckets"),
+            )
+        },
+        "encryption": {
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": algorithm["sse_algorithm"]}}
+            ]
+        },
+        # data.aws_iam_policy_document.tls_only, written out.
+        "policy": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [arn, f"{arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        },
+    }

@@ -19,6 +19,7 @@ from devtools.rehearse.rehearsal import aws_clients
 from devtools.rehearse.stage import expected_environment, expected_function
 from devtools.rehearse.terraform import (
     Infra,
+    bucket_hardening,
     outputs_document,
     terraform_attributes,
     terraform_names,
@@ -284,9 +285,7 @@ def test_a_client_that_would_address_aws_is_named_before_anything_is_created(mon
         },
     )
 
-    assert clients_not_at(aws_clients("eu-west-1"), EMULATOR) == [
-        "s3 (https://s3.amazonaws.com)"
-    ]
+    assert clients_not_at(aws_clients("eu-west-1"), EMULATOR) == ["s3 (https://s3.amazonaws.com)"]
 
 
 def test_it_refuses_to_keep_a_rehearsal_over_uncommitted_changes_to_chalice(
@@ -301,3 +300,23 @@ def test_it_refuses_to_keep_a_rehearsal_over_uncommitted_changes_to_chalice(
 
     assert rehearse.main() == 2
     assert "commit or stash them first" in capsys.readouterr().err
+
+
+def test_the_bucket_is_hardened_as_infra_storage_tf_declares():
+    hardening = bucket_hardening(Infra(), "avatars-0123abcd")
+    assert hardening["ownership"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert set(hardening["public_access_block"].values()) == {True}
+    assert len(hardening["public_access_block"]) == 4
+    algorithm = hardening["encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    assert algorithm == {"SSEAlgorithm": "AES256"}
+    [statement] = hardening["policy"]["Statement"]
+    assert (statement["Sid"], statement["Effect"], statement["Action"]) == (
+        "DenyInsecureTransport",
+        "Deny",
+        "s3:*",
+    )
+    assert statement["Resource"] == [
+        "arn:aws:s3:::avatars-0123abcd",
+        "arn:aws:s3:::avatars-0123abcd/*",
+    ]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
