@@ -6,12 +6,12 @@ about the upload is read again from S3 then, because neither the browser nor
 the POST policy is trusted (an emulator enforces no policy at all).
 """
 
+import base64
 import contextlib
 import json
 import logging
 import re
 import secrets
-import time
 from datetime import datetime
 from typing import NamedTuple, Optional
 
@@ -26,7 +26,6 @@ from .errors import (
     TooLarge,
     UnsupportedMediaType,
 )
-from .timestamps import iso_utc
 from .users import UserNotFound
 
 logger = logging.getLogger(__name__)
@@ -52,11 +51,10 @@ def parse_upload_key(value) -> str:
 
 
 class UploadService:
-    def __init__(self, s3, users, settings, clock=time.time):
+    def __init__(self, s3, users, settings):
         self._s3 = s3
         self._users = users
         self._settings = settings
-        self._clock = clock
 
     @property
     def _bucket(self):
@@ -83,7 +81,9 @@ class UploadService:
             "key": key,
             "url": form["url"],
             "fields": form["fields"],
-            "expiresAt": iso_utc(self._clock() + expires_in),
+            # The policy's own expiry: botocore reads its clock apart from
+            # ours, so a time computed here could be a second off.
+            "expiresAt": _policy_expiration(form["fields"]["policy"]),
             "maxBytes": settings.max_upload_bytes,
         }
 
@@ -266,6 +266,11 @@ class UploadService:
             failed = list(keys)
         if failed:
             logger.warning(json.dumps({"event": "delete_failed", "keys": failed}))
+
+
+def _policy_expiration(policy: str) -> str:
+    """The `expiration` of a POST policy (base64 JSON), as ISO 8601 UTC."""
+    return json.loads(base64.b64decode(policy))["expiration"]
 
 
 class _Upload(NamedTuple):
