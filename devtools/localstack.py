@@ -17,13 +17,15 @@ which leaves those folders behind, empty.
 import contextlib
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
+
+from devtools.stack_process import wait_for_line
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv-localstack"
@@ -33,9 +35,8 @@ INSTALLED_MARKER = VENV / ".installed"
 INSTALL_STEP = "make .venv-localstack/.installed (part of make test)"
 # LocalStack checks signatures (presigned GETs) against the secret of these.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-STARTUP_SECONDS = 60
 STOP_SECONDS = 15
-_READY_LINE = "Ready."
+_READY_LINE = re.compile(r"^(Ready\.)\s*$")
 
 
 def is_installed() -> bool:
@@ -67,7 +68,7 @@ def running_localstack(services="s3,sqs"):
             target=lambda: [lines.put(line) for line in process.stdout], daemon=True
         ).start()
         try:
-            _wait_until_ready(process, lines)
+            wait_for_line(_READY_LINE, process, lines, name="LocalStack")
             yield {"url": f"http://127.0.0.1:{port}", "pid": process.pid, "lines": lines}
         finally:
             _stop(process)
@@ -99,22 +100,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _wait_until_ready(process, lines):
-    deadline = time.monotonic() + STARTUP_SECONDS
-    seen = []
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            if process.poll() is not None:
-                break
-            continue
-        seen.append(line)
-        if line.strip() == _READY_LINE:
-            return
-    raise RuntimeError("LocalStack did not start:\n" + "".join(seen[-30:]))
 
 
 def _stop(process):

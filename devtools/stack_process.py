@@ -28,8 +28,8 @@ def running_stack(module="devtools.local_stack", extra_environ=None):
     emulator unless `extra_environ` names one (AWS_ENDPOINT_URL).
     """
     with _running(module, extra_environ) as (process, lines):
-        emulator = _wait_for(_EMULATOR_LINE, process, lines)
-        app = _wait_for(_APP_LINE, process, lines)
+        emulator = wait_for_line(_EMULATOR_LINE, process, lines)
+        app = wait_for_line(_APP_LINE, process, lines)
         yield {"url": app, "emulator": emulator, "lines": lines, "pid": process.pid}
 
 
@@ -37,7 +37,7 @@ def running_stack(module="devtools.local_stack", extra_environ=None):
 def running_emulator(extra_environ=None):
     """Run `python -m devtools.emulator`; yield its URL and process id."""
     with _running("devtools.emulator", extra_environ) as (process, lines):
-        yield {"url": _wait_for(_EMULATOR_LINE, process, lines), "pid": process.pid}
+        yield {"url": wait_for_line(_EMULATOR_LINE, process, lines), "pid": process.pid}
 
 
 @contextlib.contextmanager
@@ -67,7 +67,9 @@ def _running(module, extra_environ):
             process.wait()
 
 
-def _wait_for(pattern, process, lines) -> str:
+def wait_for_line(pattern, process, lines, name=None) -> str:
+    """The first group of the first line of `lines` (a child's output) that
+    matches `pattern`; RuntimeError with its last lines if it never comes."""
     deadline = time.monotonic() + STARTUP_SECONDS
     seen = []
     while time.monotonic() < deadline:
@@ -81,4 +83,4 @@ def _wait_for(pattern, process, lines) -> str:
         match = pattern.search(line)
         if match:
             return match.group(1)
-    raise RuntimeError(f"{process.args[-1]} did not start:\n" + "".join(seen[-30:]))
+    raise RuntimeError(f"{name or process.args[-1]} did not start:\n" + "".join(seen[-30:]))

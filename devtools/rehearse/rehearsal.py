@@ -184,8 +184,16 @@ class Rehearsal:
 
     def chalice(self, command: str) -> bool:
         started = time.monotonic()
+        status = self.run_echoed([str(CHALICE), command, "--stage", STAGE])
+        seconds = time.monotonic() - started
+        return self.passed(f"chalice {command} --stage {STAGE} ({seconds:.1f} s)", status)
+
+    def run_echoed(self, command: list, stdin=None) -> int:
+        """Run `command` from the checkout in the rehearsal's environment,
+        echo what it prints, and return its exit status."""
         answer = subprocess.run(
-            [str(CHALICE), command, "--stage", STAGE],
+            command,
+            stdin=stdin,
             cwd=ROOT,
             env=self.environ,
             stdout=subprocess.PIPE,
@@ -194,14 +202,15 @@ class Rehearsal:
             timeout=COMMAND_SECONDS,
             check=False,
         )
-        seconds = time.monotonic() - started
         for line in answer.stdout.splitlines():
             if line.strip():
                 self.out(f"    | {line}")
-        what = f"chalice {command} --stage {STAGE} ({seconds:.1f} s)"
-        if answer.returncode == 0:
+        return answer.returncode
+
+    def passed(self, what: str, status: int) -> bool:
+        if status == 0:
             return self.checks.check(what, lambda: None)
-        self.checks.fail(what, f"exit status {answer.returncode}")
+        self.checks.fail(what, f"exit status {status}")
         return False
 
     def destroy(self, names: dict):
@@ -252,30 +261,13 @@ class Rehearsal:
         )
         for line in text.splitlines():
             self.out(f"    | {line}")
-        command = [sys.executable, "-m", "devtools.configure_stage"]
         with self.outputs_file.open() as stdin:
-            answer = subprocess.run(
-                command,
-                stdin=stdin,
-                cwd=ROOT,
-                env=self.environ,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=COMMAND_SECONDS,
-                check=False,
-            )
-        for line in answer.stdout.splitlines():
-            if line.strip():
-                self.out(f"    | {line}")
+            status = self.run_echoed([sys.executable, "-m", "devtools.configure_stage"], stdin)
         what = (
             f"configure step: AWS_DEFAULT_REGION={self.region} python -m devtools.configure_stage "
             f"< {self.outputs_file.name}"
         )
-        if answer.returncode == 0:
-            return self.checks.check(what, lambda: None)
-        self.checks.fail(what, f"exit status {answer.returncode}")
-        return False
+        return self.passed(what, status)
 
     def rehearse(self, names, keep, endpoint, before):
         document = self.outputs(names)
