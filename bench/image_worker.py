@@ -13,11 +13,12 @@ it across exec), so a large parent hides the child's own.
 
 import gc
 import json
-import re
 import resource
 import sys
 import time
 from pathlib import Path
+
+from .peak_memory import reset_peak, status_bytes
 
 LIBRARIES = ("Pillow", "libvips")
 # libvips' settings matching chalicelib/images.py's: WebP quality 80, JPEG
@@ -68,12 +69,12 @@ def measure(spec: dict) -> dict:
     make(Path(spec["warm_up"]).read_bytes())
     data = Path(spec["input"]).read_bytes()
     gc.collect()
-    reset = _reset_peak()
-    baseline = _status_bytes("VmRSS")
+    reset = reset_peak()
+    baseline = status_bytes("VmRSS")
     baseline_maxrss = _ru_maxrss_bytes()
     output = make(data)
     if reset:
-        peak = _status_bytes("VmHWM")
+        peak = status_bytes("VmHWM")
     else:  # no /proc/self/clear_refs: the best the rusage figure can say
         peak = baseline + max(0, _ru_maxrss_bytes() - baseline_maxrss)
     seconds = []
@@ -88,21 +89,6 @@ def measure(spec: dict) -> dict:
         "output_bytes": len(output),
         "seconds": seconds,
     }
-
-
-def _reset_peak() -> bool:
-    """Reset this process's high-water mark to its current RSS (Linux 4.0+)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _status_bytes(field: str) -> int:
-    status = Path("/proc/self/status").read_text()
-    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE).group(1)) * 1024
 
 
 def _ru_maxrss_bytes() -> int:

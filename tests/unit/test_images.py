@@ -528,22 +528,10 @@ def test_an_animation_becomes_a_still_of_its_first_frame(image_format, output_fo
 # loading them is not counted. "growth" is null where /proc/self/clear_refs
 # is missing (not Linux): there the peak cannot be reset.
 _MEASURE_ONE_CALL = r"""
-import gc, io, json, re, sys, time
+import gc, io, json, sys, time
 from PIL import Image
+from bench.peak_memory import reset_peak, status_bytes
 from chalicelib.images import AvatarRules, make_avatar
-
-def status_bytes(field):
-    with open("/proc/self/status") as status:
-        kilobytes = re.search(rf"^{field}:\s+(\d+) kB", status.read(), re.MULTILINE).group(1)
-    return int(kilobytes) * 1024
-
-def reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")  # VmHWM := VmRSS (Linux 4.0+)
-        return True
-    except OSError:
-        return False
 
 for image_format in ("PNG", "JPEG", "GIF", "WEBP"):
     warm_up = io.BytesIO()
