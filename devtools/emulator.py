@@ -8,10 +8,9 @@ the services run elsewhere too.
 
 import logging
 import os
-import signal
-import threading
 
 from devtools import moto_patches
+from devtools.stack_process import wait_until_stopped
 
 
 class Emulator:
@@ -34,13 +33,9 @@ class Emulator:
 def main():
     """Serve on 127.0.0.1:$MOTO_PORT (default 5000; 0 picks a free port) until stopped."""
     emulator = Emulator(int(os.environ.get("MOTO_PORT", "5000")))
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     print(f"Emulator: {emulator.endpoint_url}  (Ctrl-C stops)", flush=True)
     try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
+        wait_until_stopped()
     finally:
         emulator.stop()
 

@@ -16,16 +16,14 @@ which leaves those folders behind, empty.
 
 import contextlib
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
-from devtools.stack_process import wait_for_line
+from devtools.stack_process import start_with_output, wait_for_line, wait_until_stopped
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv-localstack"
@@ -53,20 +51,13 @@ def running_localstack(services="s3,sqs"):
         raise RuntimeError(f"LocalStack is not installed: {INSTALL_STEP}")
     with tempfile.TemporaryDirectory(prefix="localstack-") as folder:
         port = _free_port()
-        process = subprocess.Popen(
+        process, lines = start_with_output(
             [str(PYTHON), "-m", "localstack.runtime.main"],
             cwd=folder,
             env=_environment(Path(folder), port, services),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
             # Its own process group, so that stopping it stops whatever it starts.
             start_new_session=True,
         )
-        lines = queue.Queue()
-        threading.Thread(
-            target=lambda: [lines.put(line) for line in process.stdout], daemon=True
-        ).start()
         try:
             wait_for_line(_READY_LINE, process, lines, name="LocalStack")
             yield {"url": f"http://127.0.0.1:{port}", "pid": process.pid, "lines": lines}
@@ -116,13 +107,8 @@ def _stop(process):
 
 def main():
     with running_localstack() as localstack:
-        stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         print(f"LocalStack: {localstack['url']}  (credentials test/test; Ctrl-C stops)", flush=True)
-        try:
-            stopped.wait()
-        except KeyboardInterrupt:
-            pass
+        wait_until_stopped()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 """The local stack, or the emulator alone, in a child process on free ports.
 
 For the tests and the benchmark: each yields the URLs the child prints when it
-is ready, and stops the child on exit.
+is ready, and stops the child on exit. The helpers below also serve
+devtools/localstack.py and the children's own wait for a stop signal.
 """
 
 import contextlib
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -44,18 +46,7 @@ def running_emulator(extra_environ=None):
 def _running(module, extra_environ):
     environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     environ.update(MOTO_PORT="0", PORT="0", PYTHONUNBUFFERED="1", **(extra_environ or {}))
-    process = subprocess.Popen(
-        [sys.executable, "-m", module],
-        cwd=ROOT,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines = queue.Queue()
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
-    ).start()
+    process, lines = start_with_output([sys.executable, "-m", module], cwd=ROOT, env=environ)
     try:
         yield process, lines
     finally:
@@ -65,6 +56,29 @@ def _running(module, extra_environ):
         except subprocess.TimeoutExpired:
             process.kill()  # never leave it holding its ports
             process.wait()
+
+
+def start_with_output(command, **popen):
+    """Start `command` with its output and errors merged; return the process
+    and a queue that a daemon thread fills with its lines."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen
+    )
+    lines = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
+    ).start()
+    return process, lines
+
+
+def wait_until_stopped():
+    """Block until SIGTERM or Ctrl-C: how a child started here is told to stop."""
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
 
 
 def wait_for_line(pattern, process, lines, name=None) -> str:
