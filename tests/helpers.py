@@ -2,9 +2,11 @@
 
 import io
 import json
+import os
 import struct
 import zlib
 
+import pytest
 from PIL import Image, ImageStat
 
 JSON = {"Content-Type": "application/json"}
@@ -123,3 +125,18 @@ def png_of_black_pixels(width: int, height: int) -> bytes:
         + png_chunk(b"IDAT", idat)
         + png_chunk(b"IEND", b"")
     )
+
+
+def mark_suite(items, folder, marker, available, missing, required_variable):
+    """Mark the collected tests under `folder` with `marker`. If what they need
+    is not `available`, skip them with `missing` as the reason, or, when the
+    environment sets `required_variable` to 1 (CI does), fail the run."""
+    ours = [item for item in items if folder in str(item.fspath)]
+    for item in ours:
+        item.add_marker(marker)
+    if available or not ours:
+        return
+    if os.environ.get(required_variable) == "1":
+        raise pytest.UsageError(f"{required_variable}=1 but {missing}")
+    for item in ours:
+        item.add_marker(pytest.mark.skip(reason=missing))

@@ -4,7 +4,6 @@ Without /usr/bin/chromium these tests skip with one line naming the package;
 CI sets E2E_REQUIRED=1, which turns that skip into a failure.
 """
 
-import os
 from pathlib import Path
 
 import boto3
@@ -12,22 +11,21 @@ import pytest
 
 from devtools.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.e2e import photos
+from tests.helpers import mark_suite
 from tests.stack import running_stack
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 def pytest_collection_modifyitems(config, items):
-    browser_tests = [item for item in items if "tests/e2e/" in str(item.fspath)]
-    for item in browser_tests:
-        item.add_marker(pytest.mark.e2e)
-    if Path(CHROMIUM).exists() or not browser_tests:
-        return
-    reason = "browser tests need Chromium: apt-get install -y chromium"
-    if os.environ.get("E2E_REQUIRED") == "1":
-        raise pytest.UsageError(f"E2E_REQUIRED=1 but {reason}")
-    for item in browser_tests:
-        item.add_marker(pytest.mark.skip(reason=reason))
+    mark_suite(
+        items,
+        "tests/e2e/",
+        pytest.mark.e2e,
+        available=Path(CHROMIUM).exists(),
+        missing="browser tests need Chromium: apt-get install -y chromium",
+        required_variable="E2E_REQUIRED",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,6 @@ these tests skip, their reason one line naming the install step; CI sets
 S3POLICY_REQUIRED=1, which turns that skip into a failure.
 """
 
-import os
-
 import boto3
 import pytest
 import requests
@@ -16,21 +14,21 @@ from botocore.config import Config
 from chalicelib.settings import load_settings
 from devtools import localstack as localstack_runner
 from tests.conftest import SEED_USERS
+from tests.helpers import mark_suite
 from tests.stack import running_stack
 
 NOT_INSTALLED = f"LocalStack is not installed: {localstack_runner.INSTALL_STEP}"
 
 
 def pytest_collection_modifyitems(config, items):
-    ours = [item for item in items if "tests/s3policy/" in str(item.fspath)]
-    for item in ours:
-        item.add_marker(pytest.mark.s3policy)
-    if localstack_runner.is_installed() or not ours:
-        return
-    if os.environ.get("S3POLICY_REQUIRED") == "1":
-        raise pytest.UsageError(f"S3POLICY_REQUIRED=1 but {NOT_INSTALLED}")
-    for item in ours:
-        item.add_marker(pytest.mark.skip(reason=NOT_INSTALLED))
+    mark_suite(
+        items,
+        "tests/s3policy/",
+        pytest.mark.s3policy,
+        available=localstack_runner.is_installed(),
+        missing=NOT_INSTALLED,
+        required_variable="S3POLICY_REQUIRED",
+    )
 
 
 @pytest.fixture(scope="session")
