@@ -140,3 +140,17 @@ def mark_suite(items, folder, marker, available, missing, required_variable):
         raise pytest.UsageError(f"{required_variable}=1 but {missing}")
     for item in ours:
         item.add_marker(pytest.mark.skip(reason=missing))
+
+
+def webp_chunks(data: bytes):
+    """The chunk ids of a WebP file, in order (RIFF container)."""
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP", data[:16]
+    assert struct.unpack("<I", data[4:8])[0] == len(data) - 8
+    chunks, offset = [], 12
+    while offset < len(data):
+        kind = data[offset : offset + 4].decode("latin-1")
+        size = struct.unpack("<I", data[offset + 4 : offset + 8])[0]
+        chunks.append(kind)
+        offset += 8 + size + (size & 1)
+    assert offset == len(data), "a chunk runs past the end of the file"
+    return chunks

@@ -118,14 +118,3 @@ def undecodable(size: int, seed: int = 0) -> bytes:
 # An ISO-BMFF 'ftyp' box naming HEIC, then junk: what an iPhone's photo starts
 # with, and which Chromium cannot decode.
 HEIC_LIKE = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + undecodable(4096, seed=1)
-
-
-def riff_chunks(data: bytes):
-    """The chunk ids of a RIFF (WebP) file."""
-    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP", data[:16]
-    ids, offset = [], 12
-    while offset + 8 <= len(data):
-        ids.append(data[offset : offset + 4].decode("latin-1"))
-        length = int.from_bytes(data[offset + 4 : offset + 8], "little")
-        offset += 8 + length + (length & 1)
-    return ids

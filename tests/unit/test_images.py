@@ -24,7 +24,7 @@ from chalicelib.images import (
     NotAnImage,
     make_avatar,
 )
-from tests.helpers import colours_close, png_of_black_pixels
+from tests.helpers import colours_close, png_of_black_pixels, webp_chunks
 from tests.unit.image_samples import (
     FILE_COMMENT,
     ICC_SIGNATURE,
@@ -49,7 +49,6 @@ from tests.unit.image_samples import (
     png_with_everything,
     quadrant_colours,
     upright_picture,
-    webp_chunks,
     webp_claiming,
     webp_with_everything,
 )
