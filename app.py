@@ -3,9 +3,18 @@
 from chalice import Chalice, Rate, Response
 
 from chalicelib import auth, services
+from chalicelib.api_description import api_description
 from chalicelib.errors import NotFound
 from chalicelib.events import pending_upload_log_line
-from chalicelib.http import ANY_CONTENT_TYPE, json_body, json_errors, required_string
+from chalicelib.http import (
+    ANY_CONTENT_TYPE,
+    json_body,
+    json_errors,
+    optional_json_body,
+    required_string,
+    with_security_headers,
+)
+from chalicelib.routing import answer_every_method
 from chalicelib.sessions import MAX_USERNAME_LENGTH
 from chalicelib.settings import PENDING_PREFIX, event_bucket_name
 from chalicelib.uploads import parse_upload_key
@@ -13,19 +22,40 @@ from chalicelib.uploads import parse_upload_key
 app = Chalice(app_name="avatars")
 
 
-@app.route("/", methods=["GET"])
+# Every route takes any Content-Type, so that the routes with a body refuse a
+# wrong one themselves (Chalice's own 415 has another body shape) and the
+# others ignore it.
+def route(path, method):
+    return app.route(path, methods=[method], content_types=ANY_CONTENT_TYPE)
+
+
+@app.middleware("http")
+def add_security_headers(event, get_response):
+    return with_security_headers(get_response(event), services.s3_origins)
+
+
+@route("/", "GET")
 @json_errors
 def index():
     return _asset_response("index.html")
 
 
-@app.route("/static/{name}", methods=["GET"])
+@route("/static/{name}", "GET")
 @json_errors
 def static_file(name):
     return _asset_response(name)
 
 
-@app.route("/users", methods=["GET"])
+@route("/openapi.json", "GET")
+@json_errors
+def openapi_description():
+    return Response(
+        body=api_description(),
+        headers={"Content-Type": "application/json", "Cache-Control": "no-cache"},
+    )
+
+
+@route("/users", "GET")
 @json_errors
 def list_users():
     uploads = services.upload_service()
@@ -41,13 +71,13 @@ def list_users():
     }
 
 
-@app.route("/whoami", methods=["GET"])
+@route("/whoami", "GET")
 @json_errors
 def whoami():
     return {"username": auth.current_user(app.current_request)}
 
 
-@app.route("/login", methods=["PUT"], content_types=ANY_CONTENT_TYPE)
+@route("/login", "PUT")
 @json_errors
 def login():
     body = json_body(app.current_request)
@@ -57,15 +87,19 @@ def login():
     return Response(body="", status_code=204, headers={"Set-Cookie": auth.start_session(username)})
 
 
-@app.route("/logout", methods=["POST"], content_types=ANY_CONTENT_TYPE)
+@route("/logout", "POST")
 @json_errors
 def logout():
+    optional_json_body(app.current_request)
     return Response(body="", status_code=204, headers={"Set-Cookie": auth.end_session()})
 
 
-@app.route("/user/{username}/avatar", methods=["GET"])
+@route("/user/{username}/avatar", "GET")
 @json_errors
 def user_avatar(username):
+    # No user has such a name, and DynamoDB would refuse it as a key (a 503).
+    if not 0 < len(username) <= MAX_USERNAME_LENGTH:
+        raise NotFound(f"User {username!r} has no avatar.", code="no_such_avatar")
     user = services.user_repository().get_user(username)
     if user is None or not user.avatar:
         raise NotFound(f"User {username!r} has no avatar.", code="no_such_avatar")
@@ -73,34 +107,37 @@ def user_avatar(username):
     return Response(body="", status_code=303, headers={"Location": url})
 
 
-@app.route("/uploads", methods=["POST"], content_types=ANY_CONTENT_TYPE)
+@route("/uploads", "POST")
 @json_errors
 def create_upload():
+    optional_json_body(app.current_request)
     username = auth.require_user(app.current_request)
     return Response(body=services.upload_service().create_upload(username), status_code=201)
 
 
-@app.route("/avatar", methods=["POST"], content_types=ANY_CONTENT_TYPE)
+@route("/avatar", "POST")
 @json_errors
 def finalize_upload():
     # The body is checked before the session so that a malformed request reads
     # as 400 whoever sends it; the key is proof only with a session (401).
-    body = json_body(app.current_request)
+    key = parse_upload_key(json_body(app.current_request).get("key"))
     username = auth.require_user(app.current_request)
-    key = parse_upload_key(body.get("key"))
     return services.upload_service().finalize_upload(username, key)
 
 
-@app.route("/debug/bucket", methods=["GET"])
+@route("/debug/bucket", "GET")
 @json_errors
 def debug_bucket():
     return services.bucket_view()
 
 
-@app.route("/debug/table", methods=["GET"])
+@route("/debug/table", "GET")
 @json_errors
 def debug_table():
     return {"items": services.table_items()}
+
+
+answer_every_method(app)
 
 
 @app.on_s3_event(bucket=event_bucket_name(), events=["s3:ObjectCreated:*"], prefix=PENDING_PREFIX)
@@ -121,6 +158,5 @@ def _asset_response(name):
             "Content-Type": content_type,
             # Revalidate on every load, so a re-published page shows at once.
             "Cache-Control": "no-cache",
-            "X-Content-Type-Options": "nosniff",
         },
     )

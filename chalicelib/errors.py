@@ -35,6 +35,11 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class MethodNotAllowed(AppError):
+    status = 405
+    code = "method_not_allowed"
+
+
 class Conflict(AppError):
     status = 409
     code = "conflict"

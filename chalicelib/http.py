@@ -1,13 +1,15 @@
-"""The web layer's shared pieces: JSON bodies in, JSON errors out."""
+"""The web layer's shared pieces: JSON bodies in, JSON errors out, security headers on all."""
 
 import functools
 import json
 import logging
+from typing import Callable, Iterable, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
 
 from .errors import AppError, BadRequest, ServiceUnavailable, UnsupportedMediaType
+from .security_headers import PAGE_CONTENT_TYPES, security_headers
 
 logger = logging.getLogger(__name__)
 
@@ -37,25 +39,44 @@ def json_errors(view):
     return answer
 
 
-def error_response(error: AppError) -> Response:
+def error_response(error: AppError, headers: Optional[dict] = None) -> Response:
     return Response(
         body={"error": error.code, "message": error.message},
         status_code=error.status,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
 
 
 def json_body(request) -> dict:
     """The request's JSON object. Only `application/json` is read: a plain HTML
     form posted from another site can send no other type, so this refuses it."""
+    _require_json_content_type(request)
+    return _parse_object(request.raw_body or b"")
+
+
+def optional_json_body(request) -> dict:
+    """For a route that needs no body: `{}` when there is none, else as `json_body`.
+
+    The Content-Type is required all the same. It is what makes a cross-site
+    request need CORS's permission, which this app never gives.
+    """
+    _require_json_content_type(request)
+    raw = request.raw_body or b""
+    return _parse_object(raw) if raw.strip() else {}
+
+
+def _require_json_content_type(request):
     content_type = request.headers.get("content-type") or ""
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(
             "Send the body as JSON with Content-Type: application/json.",
             code="json_required",
         )
+
+
+def _parse_object(raw: bytes) -> dict:
     try:
-        body = json.loads(request.raw_body or b"")
+        body = json.loads(raw)
     # RecursionError: nesting deeper than the parser's stack.
     except (ValueError, RecursionError):
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
@@ -71,3 +92,31 @@ def required_string(body: dict, field: str, max_length: int) -> str:
     if len(value) > max_length:
         raise BadRequest(f"{field!r} is longer than {max_length} characters.", code="invalid_field")
     return value
+
+
+def with_security_headers(response: Response, s3_origins: Callable[[], Iterable[str]]) -> Response:
+    """`response` with the headers of `security_headers`; a header the route set itself stays.
+
+    `s3_origins` is called only for the page's files, the one place that names them.
+    """
+    present = {name.lower() for name in response.headers}
+    if "content-type" not in present:
+        # Chalice serialises a view's dict as JSON without saying so; say it,
+        # so that nosniff has a declared type to hold the browser to.
+        response.headers["Content-Type"] = "application/json"
+    content_type = next(
+        value for name, value in response.headers.items() if name.lower() == "content-type"
+    )
+    is_page = content_type.split(";")[0].strip().lower() in PAGE_CONTENT_TYPES
+    try:
+        origins = s3_origins() if is_page else ()
+    except (ClientError, BotoCoreError):
+        # Signing needs credentials; without them the page could load no image.
+        logger.exception("Could not sign the S3 URLs the page's policy names")
+        unavailable = ServiceUnavailable("Storage did not answer as expected. Try again.")
+        return with_security_headers(error_response(unavailable), s3_origins)
+    extra = security_headers(content_type, origins)
+    for name, value in extra.items():
+        if name.lower() not in present:
+            response.headers[name] = value
+    return response

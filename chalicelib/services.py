@@ -7,6 +7,7 @@ import functools
 from datetime import datetime, timezone
 
 from . import auth, aws, inventory, sweeper
+from .security_headers import origin_of
 from .settings import load_settings
 from .uploads import UploadService
 from .users import DynamoUserRepository
@@ -42,9 +43,16 @@ def static_assets() -> StaticAssets:
     return StaticAssets(aws.s3_client(), settings.bucket_name, settings.web_prefix)
 
 
+@functools.lru_cache(maxsize=1)
+def s3_origins() -> frozenset:
+    # The same for every answer of a process: the bucket and endpoint are fixed.
+    return frozenset(origin_of(url) for url in upload_service().browser_urls())
+
+
 def reset():
     """Forget settings, clients, the secret and cached files (tests)."""
     load_settings.cache_clear()
     aws.reset_clients()
     auth.forget_secret()
     static_assets.cache_clear()
+    s3_origins.cache_clear()

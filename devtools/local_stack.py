@@ -23,6 +23,7 @@ from chalice.cli import create_local_server
 from chalice.cli.factory import CLIFactory
 
 from chalicelib.settings import Settings
+from devtools import local_gateway
 from devtools.emulator import Emulator
 from devtools.provision import connect_pending_events, pending_events_queue_name, provision
 
@@ -55,6 +56,7 @@ def main():
     provision(s3, boto3.client("dynamodb", region_name=settings.region), settings)
     queue_url = connect_pending_events(s3, sqs, settings, pending_events_queue_name(settings))
 
+    local_gateway.apply()
     # Without this every response on a keep-alive connection stalls ~40 ms
     # (Nagle's algorithm against chalice local's two sends per response).
     chalice.local.ChaliceRequestHandler.disable_nagle_algorithm = True

@@ -47,13 +47,17 @@ from app import app  # noqa: E402
 from chalicelib import aws as app_aws  # noqa: E402
 from chalicelib import services  # noqa: E402
 from chalicelib.settings import load_settings  # noqa: E402
-from devtools import moto_patches  # noqa: E402
+from devtools import local_gateway, moto_patches  # noqa: E402
 from devtools.provision import provision  # noqa: E402
 from devtools.seed import load_seed  # noqa: E402
+from tests.contract import answers  # noqa: E402
 
 # The emulator the tests use behaves like S3 and DynamoDB on the conditions
 # finalize relies on (see devtools/moto_patches.py).
 moto_patches.apply()
+# chalice.test.Client routes through chalice local's gateway: route as API
+# Gateway does, as `make run` does (see devtools/local_gateway.py).
+local_gateway.apply()
 
 SEED_USERS = [user for user, _ in load_seed()]
 
@@ -121,9 +125,11 @@ def _running_as(function):
 def _attribute_calls_to_functions(test_client):
     request, invoke = test_client.http.request, test_client.lambda_.invoke
 
-    def request_as_api(*args, **kwargs):
+    def request_as_api(method, path, *args, **kwargs):
         with _running_as("api_handler"):
-            return request(*args, **kwargs)
+            answer = request(method, path, *args, **kwargs)
+        _assert_as_described(method, path, answer)
+        return answer
 
     def invoke_as_function(function_name, *args, **kwargs):
         with _running_as(function_name):
@@ -132,6 +138,13 @@ def _attribute_calls_to_functions(test_client):
     # get/post/... call self.request, so the instance's attribute covers them.
     test_client.http.request = request_as_api
     test_client.lambda_.invoke = invoke_as_function
+
+
+def _assert_as_described(method, path, answer):
+    """Every answer any test gets through the client is one the API's
+    description allows (tests/contract/answers.py)."""
+    found = answers.problems(method, path, answer.status_code, answer.headers, answer.body)
+    assert not found, f"{method} {path} answered {answer.status_code}: {found}"
 
 
 @pytest.fixture

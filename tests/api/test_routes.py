@@ -135,7 +135,7 @@ def test_login_with_a_form_body_is_415(client):
 
 def test_logout_clears_the_cookie(client):
     session = sign_in(client, ALICE)
-    answer = client.http.post("/logout", headers=session)
+    answer = post_json(client, "/logout", {}, session)
     assert answer.status_code == 204
     assert answer.headers["Set-Cookie"].startswith("session=;")
     assert "Max-Age=0" in answer.headers["Set-Cookie"]

@@ -97,9 +97,24 @@ def test_the_zip_is_within_lambdas_size_limits(package):
     assert unzipped < MAX_UNZIPPED_BYTES
 
 
-def test_the_packaged_code_makes_an_avatar_with_only_what_the_zip_holds(package, tmp_path):
+def _run_with_only_the_zip(package, directory, script):
+    """`script`'s output, run on the zip's contents alone; sys.argv[1] is where they are."""
     with zipfile.ZipFile(package / "deployment.zip") as archive:
-        archive.extractall(tmp_path)
+        archive.extractall(directory)
+    # -S: no site-packages, so only the zip's own copies of libraries can be found.
+    answer = subprocess.run(
+        [sys.executable, "-S", "-c", script, str(directory)],
+        cwd=directory,
+        env={"PYTHONPATH": str(directory), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert answer.returncode == 0, answer.stderr
+    return answer.stdout.split()
+
+
+def test_the_packaged_code_makes_an_avatar_with_only_what_the_zip_holds(package, tmp_path):
     script = (
         "import io, sys\n"
         "import PIL\n"
@@ -111,17 +126,38 @@ def test_the_packaged_code_makes_an_avatar_with_only_what_the_zip_holds(package,
         "avatar = make_avatar(buffer.getvalue(), AvatarRules())\n"
         "print(avatar.content_type, avatar.width, avatar.height)\n"
     )
-    # -S: no site-packages, so only the zip's own copy of Pillow can be found.
-    answer = subprocess.run(
-        [sys.executable, "-S", "-c", script, str(tmp_path)],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    assert _run_with_only_the_zip(package, tmp_path, script) == ["image/webp", "512", "384"]
+
+
+def test_the_packaged_code_serves_its_description_with_only_what_the_zip_holds(package, tmp_path):
+    script = (
+        "import sys, yaml\n"
+        "assert yaml.__file__.startswith(sys.argv[1]), yaml.__file__\n"
+        "from chalicelib.api_description import api_description\n"
+        "print(api_description()['openapi'], yaml.__with_libyaml__)\n"
     )
-    assert answer.returncode == 0, answer.stderr
-    assert answer.stdout.split() == ["image/webp", "512", "384"]
+    assert _run_with_only_the_zip(package, tmp_path, script) == ["3.1.0", "True"]
+
+
+def test_api_gateway_gets_every_method_on_every_resource_and_a_catch_all(package):
+    # API Gateway answers a method or path it has no resource for with its own
+    # 403; chalicelib/routing.py gives each one to the app instead.
+    document = json.loads((package / "chalice.tf.json").read_text())
+    (rest_api,) = document["resource"]["aws_api_gateway_rest_api"].values()
+    assert rest_api["body"] == "${local.chalice_api_swagger}"
+    swagger = json.loads(document["locals"]["chalice_api_swagger"])
+    methods = {"delete", "get", "head", "options", "patch", "post", "put"}
+    assert "/{proxy+}" in swagger["paths"]
+    for path, item in swagger["paths"].items():
+        assert set(item) >= methods, path
+        for method in methods:
+            integration = item[method]["x-amazon-apigateway-integration"]
+            assert integration["type"] == "aws_proxy", (path, method)
+    # Every parent of a route is a resource of its own, with its answers too.
+    for path in list(swagger["paths"]):
+        parts = path.strip("/").split("/")
+        for end in range(1, len(parts)):
+            assert "/" + "/".join(parts[:end]) in swagger["paths"], path
 
 
 def test_the_api_function_gets_the_memory_and_timeout_readme_gives(package):

@@ -587,6 +587,32 @@ def test_a_cross_site_html_form_post_cannot_finalize(aws, client, content_type, 
     assert pending_object(aws, form["key"]) == upload_before
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded",
+        f"multipart/form-data; boundary={BOUNDARY}",
+        "text/plain",
+    ],
+)
+@pytest.mark.parametrize("path", ["/logout", "/uploads"])
+def test_a_cross_site_html_form_post_cannot_sign_out_or_request_a_form(
+    aws, client, content_type, path
+):
+    # Neither route reads a body, but each needs the JSON Content-Type all the
+    # same: without it a form on another site could sign a user out, or have
+    # forms issued in their name.
+    alice = sign_in(client, ALICE)
+    before = stored_state(aws), keys_under(aws, "pending/")
+
+    answer = client.http.post(path, headers={**alice, "Content-Type": content_type}, body="")
+
+    assert answer.status_code == 415
+    assert error_body(answer)["error"] == "json_required"
+    assert "Set-Cookie" not in answer.headers
+    assert (stored_state(aws), keys_under(aws, "pending/")) == before
+
+
 # 11 --------------------------------------------------------------------------------
 
 HTML_SINKS = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write")
