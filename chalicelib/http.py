@@ -62,7 +62,8 @@ def optional_json_body(request) -> dict:
     """
     _require_json_content_type(request)
     raw = request.raw_body or b""
-    return _parse_object(raw) if raw.strip() else {}
+    # Whitespace alone is a body, and not JSON: 400, as for any other.
+    return _parse_object(raw) if raw else {}
 
 
 def _require_json_content_type(request):

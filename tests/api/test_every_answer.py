@@ -140,7 +140,7 @@ def test_a_post_without_a_body_still_needs_the_json_content_type(aws, client, pa
 
 
 @pytest.mark.parametrize("path, status", [("/logout", 204), ("/uploads", 201)])
-@pytest.mark.parametrize("body", ["", "{}", '{"anything": [1, 2]}', "  "])
+@pytest.mark.parametrize("body", ["", "{}", '{"anything": [1, 2]}', ' { } '])
 def test_a_post_without_a_body_takes_none_or_any_json_object(client, path, status, body):
     session = sign_in(client, ALICE)
     answer = client.http.post(path, headers={**session, **JSON}, body=body)
@@ -148,7 +148,7 @@ def test_a_post_without_a_body_takes_none_or_any_json_object(client, path, statu
 
 
 @pytest.mark.parametrize("path", ["/logout", "/uploads"])
-@pytest.mark.parametrize("body", ["[]", '"x"', "1", "null", "{", "\x00"])
+@pytest.mark.parametrize("body", ["[]", '"x"', "1", "null", "{", "\x00", " ", "\n\t"])
 def test_a_post_without_a_body_refuses_json_that_is_not_an_object(aws, client, path, body):
     session = sign_in(client, ALICE)
     before = keys_under(aws, "")
