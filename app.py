@@ -12,9 +12,9 @@ from chalicelib.http import (
     json_errors,
     optional_json_body,
     required_string,
-    with_security_headers,
 )
 from chalicelib.routing import answer_every_method
+from chalicelib.security_headers import with_security_headers
 from chalicelib.sessions import MAX_USERNAME_LENGTH
 from chalicelib.settings import PENDING_PREFIX, event_bucket_name
 from chalicelib.uploads import parse_upload_key
@@ -97,9 +97,6 @@ def logout():
 @route("/user/{username}/avatar", "GET")
 @json_errors
 def user_avatar(username):
-    # No user has such a name, and DynamoDB would refuse it as a key (a 503).
-    if not 0 < len(username) <= MAX_USERNAME_LENGTH:
-        raise NotFound(f"User {username!r} has no avatar.", code="no_such_avatar")
     user = services.user_repository().get_user(username)
     if user is None or not user.avatar:
         raise NotFound(f"User {username!r} has no avatar.", code="no_such_avatar")

@@ -1,15 +1,14 @@
-"""The web layer's shared pieces: JSON bodies in, JSON errors out, security headers on all."""
+"""The web layer's shared pieces: JSON bodies in, JSON errors out."""
 
 import functools
 import json
 import logging
-from typing import Callable, Iterable, Optional
+from typing import Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
 
 from .errors import AppError, BadRequest, ServiceUnavailable, UnsupportedMediaType
-from .security_headers import PAGE_CONTENT_TYPES, security_headers
 
 logger = logging.getLogger(__name__)
 
@@ -25,18 +24,22 @@ def json_errors(view):
     def answer(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except AppError as error:
-            return error_response(error)
-        except (ClientError, BotoCoreError):
-            logger.exception("AWS call failed")
-            return error_response(
-                ServiceUnavailable("Storage did not answer as expected. Try again.")
-            )
-        except Exception:
-            logger.exception("Unexpected error")
-            return error_response(AppError("Something went wrong on our side."))
+        except Exception as error:
+            return answer_to(error)
 
     return answer
+
+
+def answer_to(error: Exception) -> Response:
+    """The error answer for `error`, raised while answering: the app's own
+    status, 503 when AWS failed, else a logged 500. Call it in an except block."""
+    if isinstance(error, AppError):
+        return error_response(error)
+    if isinstance(error, (ClientError, BotoCoreError)):
+        logger.exception("AWS call failed")
+        return error_response(ServiceUnavailable("Storage did not answer as expected. Try again."))
+    logger.exception("Unexpected error")
+    return error_response(AppError("Something went wrong on our side."))
 
 
 def error_response(error: AppError, headers: Optional[dict] = None) -> Response:
@@ -77,13 +80,18 @@ def _require_json_content_type(request):
 
 def _parse_object(raw: bytes) -> dict:
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_refuse_constant)
     # RecursionError: nesting deeper than the parser's stack.
     except (ValueError, RecursionError):
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.", code="invalid_json")
     return body
+
+
+def _refuse_constant(name):
+    # Python reads NaN and Infinity; JSON has neither.
+    raise ValueError(f"{name} is not JSON")
 
 
 def required_string(body: dict, field: str, max_length: int) -> str:
@@ -93,31 +101,3 @@ def required_string(body: dict, field: str, max_length: int) -> str:
     if len(value) > max_length:
         raise BadRequest(f"{field!r} is longer than {max_length} characters.", code="invalid_field")
     return value
-
-
-def with_security_headers(response: Response, s3_origins: Callable[[], Iterable[str]]) -> Response:
-    """`response` with the headers of `security_headers`; a header the route set itself stays.
-
-    `s3_origins` is called only for the page's files, the one place that names them.
-    """
-    present = {name.lower() for name in response.headers}
-    if "content-type" not in present:
-        # Chalice serialises a view's dict as JSON without saying so; say it,
-        # so that nosniff has a declared type to hold the browser to.
-        response.headers["Content-Type"] = "application/json"
-    content_type = next(
-        value for name, value in response.headers.items() if name.lower() == "content-type"
-    )
-    is_page = content_type.split(";")[0].strip().lower() in PAGE_CONTENT_TYPES
-    try:
-        origins = s3_origins() if is_page else ()
-    except (ClientError, BotoCoreError):
-        # Signing needs credentials; without them the page could load no image.
-        logger.exception("Could not sign the S3 URLs the page's policy names")
-        unavailable = ServiceUnavailable("Storage did not answer as expected. Try again.")
-        return with_security_headers(error_response(unavailable), s3_origins)
-    extra = security_headers(content_type, origins)
-    for name, value in extra.items():
-        if name.lower() not in present:
-            response.headers[name] = value
-    return response

@@ -3,10 +3,12 @@
 Left alone, API Gateway answers a path it has no resource for, or a method a
 resource lacks, with its own 403 `{"message": "Missing Authentication Token"}`,
 and Chalice answers 405 in a shape of its own. So every resource API Gateway
-will have gets a view for each method it routes: HEAD runs the GET without
-its body, OPTIONS lists the methods, the others answer 405 with `Allow`.
-Resources that are only a step towards a route (`/user/{username}`) and a
-greedy catch-all for every other path answer 404.
+will have gets a view for each method it routes: HEAD runs the GET, OPTIONS
+lists the methods, the others answer 405 with `Allow`. Resources that are
+only a step towards a route (`/user/{username}`) and a greedy catch-all for
+every other path answer 404. A HEAD answer keeps its body here, so that its
+Content-Length is the GET's: the gateway (API Gateway, or the local runner)
+sends no body to a HEAD.
 """
 
 from typing import Dict, Iterable, List, Optional, Set
@@ -14,7 +16,7 @@ from typing import Dict, Iterable, List, Optional, Set
 from chalice import Chalice, Response
 
 from .errors import MethodNotAllowed, NotFound
-from .http import ANY_CONTENT_TYPE, error_response, json_errors
+from .http import ANY_CONTENT_TYPE, error_response
 
 # What API Gateway routes to an integration (its ANY). The local runner answers
 # any other method itself (devtools/local_gateway.py).
@@ -91,9 +93,9 @@ def _view_for(app: Chalice, path: str, method: str, handled: Set[str]):
     if method == "HEAD" and "GET" in handled:
         get_view = app.routes[path]["GET"].view_function
 
-        @json_errors
+        # A view of its own (not the GET's), so that it can be marked as added.
         def head(**path_params):
-            return _without_body(get_view(**path_params))
+            return get_view(**path_params)
 
         return head
     if method == "OPTIONS":
@@ -107,10 +109,3 @@ def _view_for(app: Chalice, path: str, method: str, handled: Set[str]):
         return method_not_allowed(app.current_request.method, path, allowed)
 
     return other_method
-
-
-def _without_body(answer) -> Response:
-    if isinstance(answer, Response):
-        return Response(body="", status_code=answer.status_code, headers=dict(answer.headers))
-    # A view that returned a dict answers 200 JSON.
-    return Response(body="", status_code=200, headers={"Content-Type": "application/json"})

@@ -1,10 +1,15 @@
 """The headers every answer carries so a browser gives it no more power than it needs.
 
-Pure: the S3 origins the page may reach come in as arguments.
+The policies are pure functions of the S3 origins the page may reach;
+`with_security_headers` puts them on an answer (app.py's middleware).
 """
 
-from typing import Dict, Iterable
+from typing import Callable, Dict, Iterable
 from urllib.parse import urlsplit
+
+from chalice import Response
+
+from .http import answer_to
 
 # Nothing of this app needs the page's URL sent elsewhere (S3 least of all).
 _EVERY_ANSWER = {
@@ -62,3 +67,28 @@ def security_headers(content_type: str, s3_origins: Iterable[str]) -> Dict[str, 
         # Answers depend on the session: no shared or browser cache keeps them.
         "Cache-Control": "no-store",
     }
+
+
+def with_security_headers(response: Response, s3_origins: Callable[[], Iterable[str]]) -> Response:
+    """`response` with the headers of `security_headers`; a header the route set itself stays.
+
+    `s3_origins` is called only for the page's files, the one answer that names them.
+    """
+    present = {name.lower() for name in response.headers}
+    if "content-type" not in present:
+        # Chalice serialises a view's dict as JSON without saying so; say it,
+        # so that nosniff has a declared type to hold the browser to.
+        response.headers["Content-Type"] = "application/json"
+    content_type = next(
+        value for name, value in response.headers.items() if name.lower() == "content-type"
+    )
+    is_page = content_type.split(";")[0].strip().lower() in PAGE_CONTENT_TYPES
+    try:
+        origins = s3_origins() if is_page else ()
+    except Exception as error:
+        # Signing needs credentials: without them the page could load no image.
+        return with_security_headers(answer_to(error), s3_origins)
+    for name, value in security_headers(content_type, origins).items():
+        if name.lower() not in present:
+            response.headers[name] = value
+    return response

@@ -7,6 +7,8 @@ the user's current object under `avatars/`.
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
+from .sessions import MAX_USERNAME_LENGTH
+
 
 @dataclass(frozen=True)
 class User:
@@ -34,6 +36,10 @@ class DynamoUserRepository:
         return sorted(users, key=lambda user: user.username)
 
     def get_user(self, username: str) -> Optional[User]:
+        # No user has such a name (PUT /login refuses it), and DynamoDB would
+        # refuse it as a key: an empty one, or one over 2048 bytes.
+        if not 0 < len(username) <= MAX_USERNAME_LENGTH:
+            return None
         # Strongly consistent: finalize reads this right after another
         # finalize may have swapped the avatar.
         answer = self._client.get_item(

@@ -57,7 +57,9 @@ def test_a_documented_answer_passes():
             "Allow",
         ),
         ("OPTIONS", "/users", 200, {"Allow": "GET"}, b"", "not an empty 204"),
-        ("HEAD", "/users", 200, JSON, b"{}", "HEAD answered with a body"),
+        ("HEAD", "/users", 500, JSON, b"", "500 is not documented for GET /users"),
+        ("HEAD", "/users", 200, {"Content-Type": "application/json"}, b"", "Cache-Control"),
+        ("GET", "/nope", 404, {"Content-Type": "application/json"}, ERROR, "Referrer-Policy"),
     ],
 )
 def test_an_answer_outside_the_description_is_caught(

@@ -233,6 +233,21 @@ def test_the_readme_table_names_exactly_the_described_operations():
     assert set(_readme_table()) == answers.operations()
 
 
+def _statuses_named(text):
+    return {status for status in re.findall(r"\b[1-5]\d\d\b", text)}
+
+
+def test_the_readme_table_names_only_documented_statuses():
+    documented = answers.documented_statuses()
+    extra = [
+        (method, path, status)
+        for (method, path), text in _readme_table().items()
+        for status in _statuses_named(text)
+        if (method, path, status) not in documented
+    ]
+    assert extra == []
+
+
 def test_the_readme_table_names_every_documented_status_but_503():
     table = _readme_table()
     missing = [

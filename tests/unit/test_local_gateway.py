@@ -33,6 +33,8 @@ def match(url):
         ("/user/kburns/avatar", "/user/{username}/avatar", {"username": "kburns"}),
         ("/user/kburns", "/user/{username}", {"username": "kburns"}),
         ("/static/app.js", "/static/{name}", {"name": "app.js"}),
+        ("//users", "/users", {}),
+        ("http://127.0.0.1:8000/users?x=1", "/users", {}),
     ],
 )
 def test_a_path_matches_its_own_resource_before_the_catch_all(url, route, captured):
@@ -61,6 +63,10 @@ def test_path_parameters_are_percent_decoded(url, username):
         ("/user/kburns/avatar/extra", "user/kburns/avatar/extra"),
         ("/static/a/b.js", "static/a/b.js"),
         ("/a%2Fb", "a/b"),
+        ("/%FF", "\ufffd"),
+        ("*", "*"),
+        ("users", "users"),
+        ("127.0.0.1:8000", "127.0.0.1:8000"),
     ],
 )
 def test_every_other_path_reaches_the_greedy_catch_all(url, rest):
