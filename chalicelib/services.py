@@ -7,6 +7,7 @@ import functools
 from datetime import datetime, timezone
 
 from . import auth, aws, inventory, sweeper
+from .errors import NotFound
 from .security_headers import origin_of
 from .settings import load_settings
 from .uploads import UploadService
@@ -23,6 +24,7 @@ def upload_service() -> UploadService:
 
 
 def bucket_view() -> dict:
+    _require_debug_views()
     return inventory.describe_bucket(aws.s3_client(), load_settings())
 
 
@@ -33,7 +35,17 @@ def sweep_orphaned_avatars() -> list:
 
 
 def table_items() -> list:
+    _require_debug_views()
     return inventory.describe_items(user_repository())
+
+
+def _require_debug_views():
+    # They show every user's avatar key to anyone: a demo's, off unless a
+    # stage turns them on (DEBUG_ROUTES).
+    if not load_settings().debug_routes:
+        raise NotFound(
+            "The debug views are off on this stage (DEBUG_ROUTES).", code="debug_views_off"
+        )
 
 
 @functools.lru_cache(maxsize=1)

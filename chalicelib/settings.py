@@ -7,6 +7,7 @@ app reads `os.environ`.
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -42,6 +43,11 @@ class Settings:
     secure_cookies: bool
     # Set by `make run` (the emulator); None on AWS.
     aws_endpoint_url: Optional[str]
+    # Where avatars are served from unsigned, e.g. CloudFront's
+    # "https://d111111abcdef8.cloudfront.net/"; None: presigned S3 URLs.
+    avatar_base_url: Optional[str] = None
+    # GET /debug/bucket and /debug/table, which have no access control.
+    debug_routes: bool = False
 
     pending_prefix: str = PENDING_PREFIX
     avatar_prefix: str = AVATAR_PREFIX
@@ -73,6 +79,8 @@ class Settings:
             aws_endpoint_url=environ.get("AWS_ENDPOINT_URL_S3")
             or environ.get("AWS_ENDPOINT_URL")
             or None,
+            avatar_base_url=_base_url(environ, "AVATAR_BASE_URL"),
+            debug_routes=_boolean(environ, "DEBUG_ROUTES", False),
         )
 
 
@@ -103,6 +111,16 @@ def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if raw not in ("true", "false"):
         raise SettingsError(f"{name} must be true or false, not {raw!r}.")
     return raw == "true"
+
+
+def _base_url(environ: Mapping[str, str], name: str) -> Optional[str]:
+    raw = environ.get(name) or ""
+    if not raw:
+        return None
+    if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", raw):
+        raise SettingsError(f"{name} must be an http(s) URL with no query, not {raw!r}.")
+    # Keys are appended to it: "https://cdn.example/" + "avatars/<key>".
+    return raw if raw.endswith("/") else raw + "/"
 
 
 def _choice(environ: Mapping[str, str], name: str, choices, default: str) -> str:

@@ -148,6 +148,11 @@ class UploadService:
         return [form["url"], self.avatar_url(self._settings.avatar_prefix + new_upload_key())]
 
     def avatar_url(self, avatar_key: str) -> str:
+        """Where a browser gets the avatar: the same URL for as long as the key
+        is the avatar, behind a CDN (so every cache can keep it), else a
+        presigned GET, new each time (signed locally: no AWS call)."""
+        if self._settings.avatar_base_url:
+            return self._settings.avatar_base_url + avatar_key
         return self._s3.generate_presigned_url(
             "get_object",
             Params={"Bucket": self._bucket, "Key": avatar_key},

@@ -48,12 +48,20 @@ def main():
     if not os.environ.get("AWS_ENDPOINT_URL"):
         emulator = Emulator(int(os.environ.get("MOTO_PORT", "5000")))
         os.environ["AWS_ENDPOINT_URL"] = emulator.endpoint_url
+        # Avatars from one stable URL each, as CloudFront serves them on AWS,
+        # so a browser keeps them: moto's plain object URL (readable below).
+        # Another emulator (AWS_ENDPOINT_URL) may check more: there they stay
+        # presigned.
+        bucket = os.environ["AVATAR_BUCKET"]
+        os.environ.setdefault("AVATAR_BASE_URL", f"{emulator.endpoint_url}/{bucket}/")
     endpoint = os.environ["AWS_ENDPOINT_URL"]
 
     settings = Settings.from_environ(os.environ)
     s3 = boto3.client("s3", region_name=settings.region)
     sqs = boto3.client("sqs", region_name=settings.region)
     provision(s3, boto3.client("dynamodb", region_name=settings.region), settings)
+    if emulator is not None and settings.avatar_base_url:
+        allow_anonymous_avatar_reads(s3, settings)
     queue_url = connect_pending_events(s3, sqs, settings, pending_events_queue_name(settings))
 
     local_gateway.apply()
@@ -85,6 +93,26 @@ def main():
         bridge.join(timeout=5)
         if emulator is not None:
             emulator.stop()
+
+
+def allow_anonymous_avatar_reads(s3, settings):
+    """The local stand-in for CloudFront's read access (infra/ gives only the
+    distribution that): anyone may GET `avatars/*`, nothing else. moto serves
+    an unsigned GET only where a bucket policy allows it."""
+    bucket_arn = f"arn:aws:s3:::{settings.bucket_name}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "LocalStandInForCloudFront",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"{bucket_arn}/{settings.avatar_prefix}*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=settings.bucket_name, Policy=json.dumps(policy))
 
 
 def _bridge_events(sqs, queue_url, handler, stop):

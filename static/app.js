@@ -4,7 +4,13 @@
 import { api } from "./api.js";
 import { checkChosenFile } from "./checks.js";
 import { clearError, log, report, showError } from "./log.js";
-import { renderBucket, renderSession, renderTable, renderUsers } from "./render.js";
+import {
+  renderBucket,
+  renderDebugViewsOff,
+  renderSession,
+  renderTable,
+  renderUsers,
+} from "./render.js";
 import { failSteps, resetSteps } from "./steps.js";
 import { changeAvatar } from "./upload.js";
 
@@ -32,8 +38,14 @@ async function refresh() {
   if (users.status === "fulfilled") renderUsers(users.value.users || [], me, signIn);
   if (bucket.status === "fulfilled") renderBucket(bucket.value.objects || [], bucket.value.total);
   if (table.status === "fulfilled") renderTable(table.value.items || []);
+  const debugOff = [bucket, table].find(
+    (result) => result.status === "rejected" && result.reason.error === "debug_views_off",
+  );
+  if (debugOff) renderDebugViewsOff(debugOff.reason.message);
   for (const result of [users, who, bucket, table]) {
-    if (result.status === "rejected") report(result.reason, "refresh failed");
+    if (result.status === "rejected" && result.reason.error !== "debug_views_off") {
+      report(result.reason, "refresh failed");
+    }
   }
 }
 

@@ -74,3 +74,11 @@ export function renderTable(items) {
   );
   table.replaceChildren(...(rows.length ? rows : [emptyRow(3, "The table is empty.")]));
 }
+
+// A stage without the debug views (DEBUG_ROUTES off) answers them 404
+// `debug_views_off`: say so in place of the rows.
+export function renderDebugViewsOff(message) {
+  bucketCount.hidden = true;
+  bucket.replaceChildren(emptyRow(6, message));
+  table.replaceChildren(emptyRow(3, message));
+}

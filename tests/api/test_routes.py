@@ -3,11 +3,14 @@
 import base64
 import dataclasses
 import json
+import time
 from urllib.parse import urlparse
 
 import pytest
+from chalice.test import Client
 
-from chalicelib import auth, inventory
+from app import app
+from chalicelib import auth, inventory, services
 from tests.conftest import SEED_USERS
 from tests.helpers import (
     JSON,
@@ -147,6 +150,31 @@ def test_user_avatar_redirects_303_to_a_presigned_get(client):
     location = urlparse(answer.headers["Location"])
     assert location.path.endswith(SEED_USERS[0]["Avatar"])
     assert "X-Amz-Signature=" in location.query
+
+
+def test_with_a_base_url_avatar_urls_are_the_same_on_every_call(aws, monkeypatch):
+    # A stage behind CloudFront: AVATAR_BASE_URL (not in the local stage's
+    # config, so the test client leaves it as set here).
+    monkeypatch.setenv("AVATAR_BASE_URL", "https://d111111abcdef8.cloudfront.net/")
+    services.reset()
+    with Client(app, stage_name="local") as client:
+        first = json.loads(client.http.get("/users").body)["users"]
+        time.sleep(1.1)  # a presigned URL would carry a new X-Amz-Date
+        second = json.loads(client.http.get("/users").body)["users"]
+        redirect = client.http.get(f"/user/{ALICE}/avatar")
+    assert first == second
+    expected = "https://d111111abcdef8.cloudfront.net/" + SEED_USERS[0]["Avatar"]
+    assert {user["username"]: user["avatarUrl"] for user in first}[ALICE] == expected
+    assert redirect.status_code == 303
+    assert redirect.headers["Location"] == expected
+
+
+def test_without_a_base_url_each_call_signs_a_new_url(client):
+    first = json.loads(client.http.get("/users").body)["users"]
+    time.sleep(1.1)
+    second = json.loads(client.http.get("/users").body)["users"]
+    assert all("X-Amz-Signature=" in user["avatarUrl"] for user in first)
+    assert [user["avatarUrl"] for user in first] != [user["avatarUrl"] for user in second]
 
 
 def test_user_avatar_of_an_unknown_user_is_404(client):

@@ -100,6 +100,13 @@ class Scene:
         auth.forget_secret()
         return session
 
+    def without_debug_views(self):
+        """A deployed stage's default: DEBUG_ROUTES off."""
+        off = dataclasses.replace(services.load_settings(), debug_routes=False)
+        # Not the environment: the test client sets the stage's own on every request.
+        self.monkeypatch.setattr(services, "load_settings", lambda: off)
+        return self
+
     def without_the_page(self):
         self.aws.s3.delete_object(Bucket=self.aws.settings.bucket_name, Key="web/index.html")
         services.reset()
@@ -194,7 +201,13 @@ SCENARIOS = {
     ("GET", "/debug/bucket", "503"): lambda s: s.failing(
         app_aws.s3_client, "ListObjectsV2"
     ).client.http.get("/debug/bucket"),
+    ("GET", "/debug/bucket", "404"): lambda s: s.without_debug_views().client.http.get(
+        "/debug/bucket"
+    ),
     ("GET", "/debug/table", "200"): _get("/debug/table"),
+    ("GET", "/debug/table", "404"): lambda s: s.without_debug_views().client.http.get(
+        "/debug/table"
+    ),
     ("GET", "/debug/table", "503"): lambda s: s.failing(
         app_aws.dynamodb_client, "Scan"
     ).client.http.get("/debug/table"),

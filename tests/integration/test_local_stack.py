@@ -128,3 +128,22 @@ def test_a_large_photo_becomes_an_avatar_no_larger_than_512_pixels(stack):
     assert len(served.content) < len(photo) // 10
     with Image.open(io.BytesIO(served.content)) as stored:
         assert stored.size == (512, 384)
+
+
+def test_avatars_come_from_one_stable_url_the_browser_may_keep(stack):
+    base = stack["url"]
+    first = requests.get(base + "users", timeout=10).json()["users"]
+    time.sleep(1.1)  # a presigned URL would carry a new X-Amz-Date
+    second = requests.get(base + "users", timeout=10).json()["users"]
+    assert first == second
+    for user in first:
+        # moto's plain object URL, as CloudFront's on AWS: no signature.
+        assert user["avatarUrl"].startswith(stack["emulator"] + "/avatars-local/avatars/")
+        assert "X-Amz-" not in user["avatarUrl"]
+        image = requests.get(user["avatarUrl"], timeout=10)
+        assert image.status_code == 200
+        assert image.headers["Content-Type"].startswith("image/")
+        assert "immutable" in image.headers["Cache-Control"]
+    # Only avatars: the page's files (as uploads) stay private to the app.
+    private = requests.get(stack["emulator"] + "/avatars-local/web/index.html", timeout=10)
+    assert private.status_code == 403

@@ -253,3 +253,34 @@ def test_secure_cookies_empty_is_the_default_true():
 def test_secure_cookies_anything_but_true_or_false_is_refused(raw):
     with pytest.raises(SettingsError, match="SECURE_COOKIES"):
         Settings.from_environ(_environ(SECURE_COOKIES=raw))
+
+
+def test_without_a_base_url_avatars_are_presigned_and_the_debug_views_off():
+    settings = Settings.from_environ(_environ())
+    assert settings.avatar_base_url is None
+    assert settings.debug_routes is False
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("https://d111111abcdef8.cloudfront.net/", "https://d111111abcdef8.cloudfront.net/"),
+        ("https://d111111abcdef8.cloudfront.net", "https://d111111abcdef8.cloudfront.net/"),
+        ("http://127.0.0.1:5000/avatars-local", "http://127.0.0.1:5000/avatars-local/"),
+    ],
+)
+def test_the_avatar_base_url_ends_with_one_slash_for_keys_to_follow(value, expected):
+    assert Settings.from_environ(_environ(AVATAR_BASE_URL=value)).avatar_base_url == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["cdn.example.com", "ftp://cdn.example/", "https://cdn.example/?a=1", "https:// x/"]
+)
+def test_a_base_url_that_is_not_a_plain_http_url_is_refused(value):
+    with pytest.raises(SettingsError, match="AVATAR_BASE_URL"):
+        Settings.from_environ(_environ(AVATAR_BASE_URL=value))
+
+
+@pytest.mark.parametrize("value, expected", [("true", True), ("false", False), ("TRUE", True)])
+def test_the_debug_views_are_on_only_when_a_stage_says_so(value, expected):
+    assert Settings.from_environ(_environ(DEBUG_ROUTES=value)).debug_routes is expected
