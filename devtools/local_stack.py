@@ -48,19 +48,21 @@ def main():
     if not os.environ.get("AWS_ENDPOINT_URL"):
         emulator = Emulator(int(os.environ.get("MOTO_PORT", "5000")))
         os.environ["AWS_ENDPOINT_URL"] = emulator.endpoint_url
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    s3_on_moto = emulator is not None and not os.environ.get("AWS_ENDPOINT_URL_S3")
+    if s3_on_moto:
         # Avatars from one stable URL each, as CloudFront serves them on AWS,
         # so a browser keeps them: moto's plain object URL (readable below).
-        # Another emulator (AWS_ENDPOINT_URL) may check more: there they stay
-        # presigned.
+        # Another S3 (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3: LocalStack) may
+        # check more: there they stay presigned.
         bucket = os.environ["AVATAR_BUCKET"]
         os.environ.setdefault("AVATAR_BASE_URL", f"{emulator.endpoint_url}/{bucket}/")
-    endpoint = os.environ["AWS_ENDPOINT_URL"]
 
     settings = Settings.from_environ(os.environ)
     s3 = boto3.client("s3", region_name=settings.region)
     sqs = boto3.client("sqs", region_name=settings.region)
     provision(s3, boto3.client("dynamodb", region_name=settings.region), settings)
-    if emulator is not None and settings.avatar_base_url:
+    if s3_on_moto and settings.avatar_base_url:
         allow_anonymous_avatar_reads(s3, settings)
     queue_url = connect_pending_events(s3, sqs, settings, pending_events_queue_name(settings))
 
