@@ -2,10 +2,10 @@
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import auth, services
+from chalicelib import access_log, auth, metrics, services
 from chalicelib.api_description import api_description
 from chalicelib.errors import NotFound
-from chalicelib.events import pending_upload_log_line
+from chalicelib.events import pending_upload_log_lines
 from chalicelib.http import (
     ANY_CONTENT_TYPE,
     json_body,
@@ -27,6 +27,21 @@ app = Chalice(app_name="avatars")
 # others ignore it.
 def route(path, method):
     return app.route(path, methods=[method], content_types=ANY_CONTENT_TYPE)
+
+
+# Middleware runs in the order registered, the first outermost. This one is
+# every function's: their metrics, printed as EMF documents when the invocation ends.
+@app.middleware("all")
+def publish_metrics(event, get_response):
+    with metrics.invocation():
+        return get_response(event)
+
+
+# One JSON line per request. Outside the security headers' middleware, so that
+# it logs the status the client gets.
+@app.middleware("http")
+def log_access(event, get_response):
+    return access_log.answer_and_log(event, get_response)
 
 
 @app.middleware("http")
@@ -139,7 +154,9 @@ answer_every_method(app)
 
 @app.on_s3_event(bucket=event_bucket_name(), events=["s3:ObjectCreated:*"], prefix=PENDING_PREFIX)
 def log_pending_upload(event):
-    print(pending_upload_log_line(event), flush=True)
+    for line in pending_upload_log_lines(event):
+        print(line, flush=True)
+        metrics.record_pending_upload()
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))

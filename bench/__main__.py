@@ -20,6 +20,7 @@ from .cold_start import measure_cold_start
 from .finalize_overhead import compare_finalize
 from .image_processing import measure_image_processing
 from .load import run_load, users_label
+from .metrics_library import compare_metrics_libraries
 from .photo_bytes import measure_photo_bytes
 from .report import missed, quote_in_readme, table, write_results
 from .stack import open_stack
@@ -89,6 +90,11 @@ def run(options) -> list:
         worst_case_pixels,
     )
     figures += step("cold start", measure_cold_start, options.import_runs)
+    figures += step(
+        "metrics library: Powertools and aws-embedded-metrics",
+        compare_metrics_libraries,
+        options.import_runs,
+    )
     return figures
 
 

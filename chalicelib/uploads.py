@@ -17,6 +17,7 @@ from typing import NamedTuple, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import metrics
 from .errors import (
     BadRequest,
     Conflict,
@@ -92,7 +93,9 @@ class UploadService:
         at it, clean up.
 
         Four AWS calls on the success path; nothing is deleted before the
-        database commit, so no user ever points at a missing object.
+        database commit, so no user ever points at a missing object. Every
+        answer is counted by outcome (chalicelib/metrics.py) from its status
+        and error code; a 200 is `finalized` where `_commit` ran, else `retry`.
         """
         pending_key = self._settings.pending_prefix + key
         avatar_key = self._settings.avatar_prefix + key
@@ -199,7 +202,8 @@ class UploadService:
         )
 
         try:
-            return make_avatar(data, AvatarRules.from_settings(self._settings))
+            with metrics.image_processing():
+                return make_avatar(data, AvatarRules.from_settings(self._settings))
         except ImageTooLarge as refusal:
             self._delete_quietly([pending_key])
             raise TooLarge(str(refusal), code="image_too_large") from None
@@ -250,11 +254,13 @@ class UploadService:
         Deleting it here could race a concurrent retry that has just committed it.
         """
         try:
-            return self._users.swap_avatar(username, avatar_key)
+            old_avatar_key = self._users.swap_avatar(username, avatar_key)
         except UserNotFound:
             # No item, so no retry can ever point at the new object.
             self._delete_quietly([avatar_key, pending_key])
             raise NotSignedIn("This session's user no longer exists.") from None
+        metrics.record_commit()
+        return old_avatar_key
 
     def _result(self, username: str, avatar_key: str) -> dict:
         return {

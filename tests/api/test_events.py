@@ -1,6 +1,6 @@
 """The S3 event handler: one JSON line per new pending upload."""
 
-import json
+from tests.observability import log_lines
 
 
 def test_a_pending_upload_event_is_logged_as_one_json_line(client, capsys):
@@ -10,9 +10,10 @@ def test_a_pending_upload_event_is_logged_as_one_json_line(client, capsys):
 
     client.lambda_.invoke("log_pending_upload", event)
 
-    lines = capsys.readouterr().out.strip().splitlines()
+    # Beside its metric (tests/api/test_observability.py).
+    lines = log_lines(capsys.readouterr().out)
     assert len(lines) == 1
-    logged = json.loads(lines[0])
+    logged = lines[0]
     assert logged["event"] == "pending_upload"
     assert logged["bucket"] == "avatars-local"
     assert logged["key"] == "pending/0123456789abcdef0123456789abcdef"
@@ -26,7 +27,7 @@ def test_a_percent_encoded_key_from_s3_is_logged_decoded(client, capsys):
 
     client.lambda_.invoke("log_pending_upload", event)
 
-    logged = json.loads(capsys.readouterr().out)
+    (logged,) = log_lines(capsys.readouterr().out)
     assert logged["key"] == "pending/abc"
     assert logged["size"] == 1234
 

@@ -1,6 +1,5 @@
 """The daily sweeper deletes old avatar objects no user points at, and nothing else."""
 
-import json
 from datetime import datetime, timedelta, timezone
 
 import moto.s3.models
@@ -8,6 +7,7 @@ import pytest
 
 from tests.conftest import SEED_USERS
 from tests.helpers import keys_under
+from tests.observability import log_lines
 
 OLD_ORPHAN = "avatars/" + "1" * 32
 OLD_REFERENCED = "avatars/" + "2" * 32
@@ -60,7 +60,7 @@ def test_the_sweeper_deletes_old_orphans_only(planted, client):
 def test_the_sweeper_logs_each_object_it_removes_as_one_json_line(planted, client, capsys):
     run_sweeper(client)
 
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lines = log_lines(capsys.readouterr().out)
     assert [(line["event"], line["key"]) for line in lines] == [("orphan_swept", OLD_ORPHAN)]
 
 

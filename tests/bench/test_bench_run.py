@@ -115,6 +115,8 @@ def test_every_targeted_figure_is_measured(figures):
         "12 MP phone JPEG: make_avatar, median",
         "12 MP phone JPEG: Pillow / libvips, medians",
         "the avatar served: make_avatar's output for the photo as picked",
+        "the app's library (aws-lambda-powertools) / aws-embedded-metrics: "
+        "zipped size, import medians",
     }
     assert all(figure.met is not None for name, figure in figures.items() if name in targeted)
 
