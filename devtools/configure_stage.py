@@ -2,11 +2,11 @@
 
     terraform -chdir=infra output -json | .venv/bin/python -m devtools.configure_stage
 
-It sets the names in `.chalice/config.json` (stage `dev`, environment_variables)
-and writes one IAM policy per Lambda function, `.chalice/policy-dev-<function>.json`,
-each granting exactly the calls that function's handler makes, on exactly these
-resources. Like Chalice's own `recordresources.py` sample: names reach the app
-from the stack, never from code.
+It sets the names and settings in `.chalice/config.json` (stage `dev`: its
+environment_variables and tags) and writes one IAM policy per Lambda function,
+`.chalice/policy-dev-<function>.json`, each granting exactly the calls that
+function's handler makes, on exactly these resources. Like Chalice's own
+`recordresources.py` sample: names reach the app from the stack, never from code.
 """
 
 import argparse
@@ -40,6 +40,9 @@ REQUIRED_OUTPUTS = (
     "session_secret_parameter",
     "session_secret_parameter_arn",
     "max_upload_bytes",
+    "avatar_base_url",
+    "debug_routes",
+    "default_tags",
 )
 
 _TABLE_ARN = re.compile(r"arn:aws:dynamodb:[^:]+:(?P<account>\d{12}):table/.+")
@@ -64,7 +67,26 @@ def read_outputs(document) -> dict:
             "Run `terraform -chdir=infra apply` first, then pipe "
             "`terraform -chdir=infra output -json` into this command."
         )
-    return {name: document[name]["value"] for name in REQUIRED_OUTPUTS}
+    outputs = {name: document[name]["value"] for name in REQUIRED_OUTPUTS}
+    _check_values(outputs)
+    return outputs
+
+
+def _check_values(outputs: dict):
+    """Refuse values the stage cannot use, naming the output."""
+    url = outputs["avatar_base_url"]
+    if not (isinstance(url, str) and url.startswith("https://") and url.endswith("/")):
+        raise ConfigureError(
+            f"avatar_base_url {url!r} is not an https URL ending in '/': the app "
+            "appends avatars/<key> to it."
+        )
+    if not isinstance(outputs["debug_routes"], bool):
+        raise ConfigureError(f"debug_routes {outputs['debug_routes']!r} is not true or false.")
+    tags = outputs["default_tags"]
+    if not isinstance(tags, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in tags.items()
+    ):
+        raise ConfigureError(f"default_tags {tags!r} is not a map of strings.")
 
 
 def stage_environment(outputs: dict) -> dict:
@@ -73,6 +95,8 @@ def stage_environment(outputs: dict) -> dict:
         "USERS_TABLE": outputs["table_name"],
         "SESSION_SECRET_PARAMETER": outputs["session_secret_parameter"],
         "MAX_UPLOAD_BYTES": str(outputs["max_upload_bytes"]),
+        "AVATAR_BASE_URL": outputs["avatar_base_url"],
+        "DEBUG_ROUTES": "true" if outputs["debug_routes"] else "false",
         "SECURE_COOKIES": "true",
     }
 
@@ -135,11 +159,17 @@ def render_policies(outputs: dict, app_name: str) -> dict:
                 [f"{bucket_arn}/{PENDING_PREFIX}*", f"{bucket_arn}/{AVATAR_PREFIX}*"],
             ),
             statement("Page", ["s3:GetObject"], [f"{bucket_arn}/{WEB_PREFIX}*"]),
-            # The debug view lists the bucket and reads its lifecycle rule. No
-            # prefix condition: S3 answers a GetObject of a missing key with 404
-            # only to a caller allowed to list the bucket (403 otherwise), and
-            # finalize and the page's files tell "no such key" by that 404.
-            statement("Bucket", ["s3:ListBucket", "s3:GetLifecycleConfiguration"], [bucket_arn]),
+            # No prefix condition on listing: S3 answers a GetObject of a
+            # missing key with 404 only to a caller allowed to list the bucket
+            # (403 otherwise), and finalize and the page's files tell "no such
+            # key" by that 404. The debug view, where the stage serves it, also
+            # lists the bucket and reads its lifecycle rule.
+            statement(
+                "Bucket",
+                ["s3:ListBucket"]
+                + (["s3:GetLifecycleConfiguration"] if outputs["debug_routes"] else []),
+                [bucket_arn],
+            ),
             statement(
                 "Users", ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"], [users]
             ),
@@ -175,6 +205,10 @@ def configure(outputs: dict, config_file=None):
     stage = config.setdefault("stages", {}).setdefault(STAGE, {})
     stage.setdefault("environment_variables", {}).update(stage_environment(outputs))
     stage["autogen_policy"] = False
+    # Chalice tags the functions as Terraform tags what it makes. (Their log
+    # groups, and so the logs' retention, are Terraform's: infra/monitoring.tf
+    # says why not Chalice's log_retention_in_days.)
+    stage["tags"] = dict(outputs["default_tags"])
     # Every function names its own file; a stage-wide one would only be what a
     # function without one falls back to, and none should have more than its own.
     stage.pop("iam_policy_file", None)
@@ -223,7 +257,9 @@ def main(argv=None):
         return 2
     print(
         f"Stage {STAGE!r} now uses bucket {outputs['bucket_name']} and table "
-        f"{outputs['table_name']}, with one IAM policy per function "
+        f"{outputs['table_name']}, serves avatars from {outputs['avatar_base_url']}, "
+        f"debug routes {'on' if outputs['debug_routes'] else 'off'}, tags "
+        f"{outputs['default_tags']}, with one IAM policy per function "
         f"({', '.join(policy_file_name(function) for function in FUNCTIONS)}): "
         f"run `chalice deploy --stage {STAGE}`."
     )

@@ -1,4 +1,4 @@
-# The users table and the seed users, whose avatar images go to avatars/.
+# The users table and the seed users, whose avatar images go to avatars/ once.
 
 locals {
   seed_users = { for user in jsondecode(file("${path.module}/seed/users.json")) : user.Username => user }
@@ -40,21 +40,35 @@ resource "aws_dynamodb_table_item" "seed_users" {
   }
 }
 
-resource "aws_s3_object" "seed_avatars" {
+# The seed users' images, uploaded once, when their items are created: never
+# again by a later apply. An aws_s3_object here would be recreated by every
+# apply after a seed user changed avatar (finalize deletes the replaced seed
+# image; the provider then finds the object gone and plans to create it, and
+# `lifecycle { ignore_changes = all }` does not prevent that), only for the
+# daily sweeper to delete it again as an object nobody points at. This
+# resource records that the upload happened, not the object, so Terraform
+# never looks at the object again; like devtools/provision.py, which uploads a
+# seed image only when it creates the user. It runs again only if the bucket
+# or the user's item is replaced. It needs the AWS CLI, with the credentials
+# and region Terraform uses (README, Deploying).
+resource "terraform_data" "seed_avatars" {
   for_each = local.seed_users
 
-  bucket        = aws_s3_bucket.avatars.id
-  key           = each.value.Avatar
-  source        = "${path.module}/seed/${each.key}.png"
-  content_type  = "image/png"
-  cache_control = "public, max-age=31536000, immutable"
-  metadata = {
-    username = each.key
+  triggers_replace = [aws_s3_bucket.avatars.id, each.value.Avatar]
+
+  provisioner "local-exec" {
+    command = "aws s3api put-object --region \"$REGION\" --bucket \"$BUCKET\" --key \"$KEY\" --body \"$BODY\" --content-type image/png --cache-control \"$CACHE_CONTROL\" --metadata \"username=$USERNAME\""
+    environment = {
+      REGION        = var.region
+      BUCKET        = aws_s3_bucket.avatars.id
+      KEY           = each.value.Avatar
+      BODY          = "${path.module}/seed/${each.key}.png"
+      CACHE_CONTROL = "public, max-age=31536000, immutable"
+      USERNAME      = each.key
+    }
   }
 
-  # Once a user changes avatar, the app deletes this object; a later apply
-  # uploads it again as an object nobody points at (see README, Deploying).
   lifecycle {
-    ignore_changes = all
+    replace_triggered_by = [aws_dynamodb_table_item.seed_users[each.key]]
   }
 }

@@ -46,7 +46,13 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "avatars" {
   }
 }
 
-data "aws_iam_policy_document" "tls_only" {
+# The bucket's one policy: TLS only, and CloudFront (this distribution alone,
+# through its origin access control) may read avatars/ and nothing else. That
+# grant is what keeps pending/ uploads, web/ and the listing out of the CDN,
+# whatever path a viewer asks for (cdn.tf). CloudFront reaches an S3 origin
+# with the viewer's protocol, and viewers must use HTTPS, so the deny never
+# refuses it.
+data "aws_iam_policy_document" "avatars" {
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
@@ -67,11 +73,29 @@ data "aws_iam_policy_document" "tls_only" {
       values   = ["false"]
     }
   }
+
+  statement {
+    sid       = "CloudFrontReadsAvatars"
+    effect    = "Allow"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.avatars.arn}/${local.avatar_prefix}*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudfront.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "AWS:SourceArn"
+      values   = [aws_cloudfront_distribution.avatars.arn]
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "avatars" {
   bucket = aws_s3_bucket.avatars.id
-  policy = data.aws_iam_policy_document.tls_only.json
+  policy = data.aws_iam_policy_document.avatars.json
 
   # The public access block must exist first, or S3 may refuse the policy.
   depends_on = [aws_s3_bucket_public_access_block.avatars]
@@ -97,7 +121,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "avatars" {
     id     = "abort-incomplete-multipart-uploads"
     status = "Enabled"
 
-    filter {}
+    # The whole bucket, said explicitly: an empty filter {} is read differently
+    # across provider 5.x releases (versions.tf).
+    filter {
+      prefix = ""
+    }
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 1

@@ -5,7 +5,9 @@
 
 What "Deploying to AWS" does, with the emulator standing in for AWS:
 1. creates what `terraform apply` creates, named as infra/ names it
-   (devtools/provision.py, and the session secret in SSM);
+   (devtools/provision.py; the session secret in SSM, the CloudFront
+   distribution, the functions' log groups, as infra/*.tf declares them), and
+   runs the seed images' upload command as Terraform's provisioner does;
 2. prints the document `terraform -chdir=infra output -json` would print, and
    pipes it into the configure step as a user does (`python -m
    devtools.configure_stage`);

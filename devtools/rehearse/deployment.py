@@ -1,7 +1,8 @@
 """What `chalice deploy --stage dev` made in the emulator and what `chalice
 delete` left there, checked resource by resource against .chalice/config.json
-and app.py: the functions and their roles, the bucket's notification, the
-schedule's rule, the REST API; then that only the app is gone."""
+and app.py: the functions (their environment, tags and log groups) and their
+roles, the bucket's notification, the schedule's rule, the REST API; then that
+only the app is gone."""
 
 import json
 
@@ -17,6 +18,7 @@ from devtools.rehearse.stage import (
     expected_function,
     function_config,
 )
+from devtools.rehearse.terraform import distribution_view
 
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 S3_PRINCIPAL = "s3.amazonaws.com"
@@ -69,6 +71,11 @@ _BUCKET_STATE = (
 )
 
 
+def log_group_name(function_name: str) -> str:
+    """Where Lambda writes a function's logs."""
+    return f"/aws/lambda/{function_name}"
+
+
 class DeploymentChecks:
     """Checks, in `checks`, what the emulator (`aws`: its clients by service
     name) holds of the app named `app_name`."""
@@ -101,6 +108,12 @@ class DeploymentChecks:
             items.extend(json.dumps(item, sort_keys=True) for item in page["Items"])
         parameter = self.aws["ssm"].get_parameter(Name=names["parameter"], WithDecryption=True)
         bucket = names["bucket"]
+        cloudfront = self.aws["cloudfront"]
+        distribution = cloudfront.get_distribution(Id=names["distribution_id"])["Distribution"]
+        access_control = cloudfront.get_origin_access_control(Id=names["origin_access_control_id"])[
+            "OriginAccessControl"
+        ]
+        function = cloudfront.describe_function(Name=names["cdn_function"])["FunctionSummary"]
         return {
             "objects": objects,
             "ownership": s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"],
@@ -116,8 +129,35 @@ class DeploymentChecks:
             "key": dynamodb.describe_table(TableName=names["table"])["Table"]["KeySchema"],
             "items": sorted(items),
             "parameter": {key: parameter["Parameter"][key] for key in ("Type", "Value", "Version")},
+            "cdn": {
+                "distribution": (
+                    distribution["DomainName"],
+                    distribution_view(distribution["DistributionConfig"]),
+                ),
+                "origin_access_control": access_control["OriginAccessControlConfig"],
+                "function": (function["Name"], function["FunctionConfig"]),
+            },
+            "log_groups": [self.log_group(name) for name in sorted(names["log_groups"].values())],
             "rest_apis": self.rest_api_ids(),
         }
+
+    def log_group(self, name: str):
+        """The log group `name` (its retention and tags), or None."""
+        logs = self.aws["logs"]
+        for group in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]:
+            if group["logGroupName"] == name:
+                tags = logs.list_tags_log_group(logGroupName=name).get("tags", {})
+                return {"name": name, "retention": group.get("retentionInDays"), "tags": tags}
+        return None
+
+    def app_log_groups(self) -> list:
+        """Every log group named for a function of the app's stage."""
+        prefix = log_group_name(f"{self.app_name}-{STAGE}")
+        groups = []
+        paginator = self.aws["logs"].get_paginator("describe_log_groups")
+        for page in paginator.paginate(logGroupNamePrefix=prefix):
+            groups.extend(page["logGroups"])
+        return groups
 
     def rest_api_ids(self) -> set:
         """The REST APIs named as the app (Chalice names its API so)."""
@@ -155,12 +195,34 @@ class DeploymentChecks:
             f"functions: exactly {len(handlers)}, one per function of app.py",
             exactly_these_functions,
         )
+        self.check_log_groups(
+            [deployed_function_name(app_name, name) for name in handlers],
+            document["log_retention_days"]["value"],
+        )
         for source in app["s3_events"]:
             self.check_s3_event(source, deployed.get(source["name"]), names)
         for source in app["schedules"]:
             self.check_schedule(source, deployed.get(source["name"]))
         self.check_rest_api(app, config_from_disk, deployed.get(API_HANDLER), state["rest_apis"])
         return [function for function in deployed.values() if function]
+
+    def check_log_groups(self, function_names: list, retention: int):
+        """The app's log groups are exactly its functions' own, each with `retention`."""
+        wanted = {log_group_name(name) for name in function_names}
+
+        def log_groups_are_the_functions_own():
+            groups = {group["logGroupName"]: group for group in self.app_log_groups()}
+            # Chalice 1.34's log_retention_in_days would add
+            # /aws/lambda/<app>-<stage>-api_handler (infra/monitoring.tf).
+            expect_equal(sorted(groups), sorted(wanted), "log groups")
+            kept = {name: group.get("retentionInDays") for name, group in groups.items()}
+            expect_equal(kept, {name: retention for name in wanted}, "retention")
+
+        self.checks.check(
+            f"log groups: exactly the {len(wanted)} functions' own (Terraform's), "
+            f"each kept {retention} days",
+            log_groups_are_the_functions_own,
+        )
 
     def app_function_names(self) -> list:
         prefix = f"{self.app_name}-{STAGE}"
@@ -207,6 +269,8 @@ class DeploymentChecks:
             "USERS_TABLE": names["table"],
             "SESSION_SECRET_PARAMETER": names["parameter"],
             "MAX_UPLOAD_BYTES": str(document["max_upload_bytes"]["value"]),
+            "AVATAR_BASE_URL": f"https://{names['distribution_domain']}/",
+            "DEBUG_ROUTES": "true" if document["debug_routes"]["value"] else "false",
         }
 
         def exact_environment():
@@ -233,9 +297,25 @@ class DeploymentChecks:
 
         self.checks.check(
             f"function {name}: environment exactly the stage's {len(environment)} variables, "
-            "bucket, table, parameter and upload limit as created and output "
-            "(no endpoint, the secret's parameter name only)",
+            "bucket, table, parameter, upload limit, avatar URL (the distribution's) and "
+            "debug routes as created and output (no endpoint, the secret's parameter name only)",
             exact_environment,
+        )
+
+        wanted_tags = function_config(config_from_disk, function).tags
+        default_tags = document["default_tags"]["value"]
+
+        def tagged_as_terraform_tags():
+            if {**wanted_tags, **default_tags} != wanted_tags:
+                raise Mismatch(f"the stage's tags {wanted_tags} lack Terraform's {default_tags}")
+            tags = lambda_.list_tags(Resource=configuration["FunctionArn"])["Tags"]
+            expect_equal(tags, wanted_tags, "tags")
+
+        self.checks.check(
+            f"function {name}: tagged as Terraform tags what it makes "
+            f"({', '.join(f'{key}={value}' for key, value in sorted(default_tags.items()))}), "
+            "and Chalice's aws-chalice",
+            tagged_as_terraform_tags,
         )
 
         role_name = configuration["Role"].rsplit("/", 1)[-1]
@@ -510,7 +590,8 @@ class DeploymentChecks:
         self.checks.check(
             f"after delete: bucket {names['bucket']} as it was "
             f"({len(state['objects'])} objects: seed avatars and page; CORS; lifecycle "
-            "rules; ownership, public access block, encryption, TLS-only policy)",
+            "rules; ownership, public access block, encryption, policy: TLS only, "
+            "CloudFront's read of avatars/)",
             lambda: expect_equal(
                 {key: after[key] for key in _BUCKET_STATE},
                 {key: state[key] for key in _BUCKET_STATE},
@@ -527,4 +608,14 @@ class DeploymentChecks:
             f"after delete: parameter {names['parameter']} as it was "
             f"({state['parameter']['Type']}, version {state['parameter']['Version']})",
             lambda: expect_equal(after["parameter"], state["parameter"], "parameter"),
+        )
+        self.checks.check(
+            f"after delete: distribution {names['distribution_id']}, its origin access control "
+            "and function as they were",
+            lambda: expect_equal(after["cdn"], state["cdn"], "CloudFront"),
+        )
+        self.checks.check(
+            "after delete: the functions' log groups (Terraform's) as they were, "
+            "retention and tags",
+            lambda: expect_equal(after["log_groups"], state["log_groups"], "log groups"),
         )

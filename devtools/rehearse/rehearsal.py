@@ -2,9 +2,11 @@
 stage from the outputs document, `chalice deploy`, check, `chalice delete`,
 check, and put .chalice/ back (and remove the infrastructure) afterwards."""
 
+import hashlib
 import json
 import secrets
 import shlex
+import shutil
 import string
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from pathlib import Path
 import boto3
 
 from chalicelib.settings import Settings
+from chalicelib.uploads import AVATAR_CACHE_CONTROL, OWNER_METADATA
 from devtools.provision import provision
 from devtools.rehearse.chalice_dir import (
     CHALICE_DIR,
@@ -28,9 +31,15 @@ from devtools.rehearse.environment import clients_not_at
 from devtools.rehearse.errors import RehearsalError
 from devtools.rehearse.stage import API_HANDLER, STAGE, expected_environment
 from devtools.rehearse.terraform import (
+    INFRA_DIR,
     Infra,
     bucket_hardening,
+    cdn_function,
+    distribution_config,
+    distribution_view,
+    origin_access_control_config,
     outputs_document,
+    seed_uploads,
     terraform_attributes,
     terraform_names,
 )
@@ -38,7 +47,18 @@ from devtools.rehearse.terraform import (
 CHALICE = Path(sys.executable).parent / "chalice"
 # `chalice deploy` packages the app and downloads the runtime's wheels from PyPI.
 COMMAND_SECONDS = 900
-SERVICES = ("s3", "dynamodb", "ssm", "sts", "lambda", "iam", "events", "apigateway")
+SERVICES = (
+    "s3",
+    "dynamodb",
+    "ssm",
+    "sts",
+    "lambda",
+    "iam",
+    "events",
+    "apigateway",
+    "cloudfront",
+    "logs",
+)
 
 # Run with the stage's environment (app.py reads the bucket's name on import):
 # what app.py declares, as Chalice reads it to build the deployment.
@@ -64,6 +84,16 @@ print(json.dumps({
     ],
 }))
 """
+
+
+def apply_variables(region: str) -> dict:
+    """What the rehearsal gives `terraform apply -var`: the region, and the
+    CORS origins infra/ requires, as README's first apply gives them (the
+    REST API's id is not known before `chalice deploy`)."""
+    return {
+        "region": region,
+        "allowed_cors_origins": [f"https://*.execute-api.{region}.amazonaws.com"],
+    }
 
 
 def aws_clients(region: str) -> dict:
@@ -101,8 +131,9 @@ class Rehearsal:
     # what `terraform apply` creates and `terraform output -json` prints
 
     def create_infrastructure(self) -> dict:
+        self.variables = self.infra.variables(apply_variables(self.region))
         suffix = secrets.token_hex(int(self.infra.resources["random_id.suffix"]["byte_length"]))
-        names = terraform_names(self.infra, suffix)
+        names = terraform_names(self.infra, suffix, self.variables)
         settings = Settings.from_environ(
             {
                 "AWS_DEFAULT_REGION": self.region,
@@ -111,7 +142,27 @@ class Rehearsal:
                 "SESSION_SECRET_PARAMETER": names["parameter"],
             }
         )
-        provision(self.aws["s3"], self.aws["dynamodb"], settings)
+        origins = self.variables["allowed_cors_origins"]
+        provision(self.aws["s3"], self.aws["dynamodb"], settings, cors_origins=origins)
+        names.update(self.create_cdn(names))
+        self.attributes = terraform_attributes(
+            self.infra,
+            names,
+            self.region,
+            self.account_id,
+            self.partition,
+            self.variables,
+            cdn={
+                "origin_access_control": names["origin_access_control_id"],
+                "function_arn": names["cdn_function_arn"],
+                "id": names["distribution_id"],
+                "arn": names["distribution_arn"],
+                "domain_name": names["distribution_domain"],
+            },
+        )
+        # Before the bucket policy: over the emulator's plain http its TLS-only
+        # deny would refuse the upload (the AWS CLI uses https on AWS).
+        self.check_seed_upload(names)
         self.harden_bucket(names["bucket"])
         secret = self.infra.resources["random_password.session_secret"]
         parameter = self.infra.resources["aws_ssm_parameter.session_secret"]
@@ -122,17 +173,168 @@ class Rehearsal:
             Type=parameter["type"],
             Value="".join(secrets.choice(alphabet) for _ in range(int(secret["length"]))),
         )
+        for group in names["log_groups"].values():
+            self.aws["logs"].create_log_group(
+                logGroupName=group, tags=self.attributes["local.default_tags"]
+            )
+            self.aws["logs"].put_retention_policy(
+                logGroupName=group, retentionInDays=int(self.variables["log_retention_days"])
+            )
         self.out(
-            f"Created what `terraform apply` creates: bucket {names['bucket']}, "
-            f"table {names['table']} (seed users, avatars and page included), "
-            f"{parameter['type']} parameter {names['parameter']}."
+            f"Created what `terraform apply -var 'allowed_cors_origins={json.dumps(origins)}'` "
+            f"creates: bucket {names['bucket']}, table {names['table']} (seed users, avatars "
+            f"and page included), {parameter['type']} parameter {names['parameter']}, "
+            f"CloudFront distribution {names['distribution_id']} "
+            f"({names['distribution_domain']}), the functions' log groups "
+            f"{', '.join(names['log_groups'].values())}."
         )
+        self.check_cdn(names)
         return names
+
+    def create_cdn(self, names: dict) -> dict:
+        """infra/cdn.tf: the origin access control, the 404 function, the distribution."""
+        cloudfront = self.aws["cloudfront"]
+        self.access_control = origin_access_control_config(self.infra, names)
+        access_control = cloudfront.create_origin_access_control(
+            OriginAccessControlConfig=self.access_control
+        )["OriginAccessControl"]
+        function = cloudfront.create_function(**cdn_function(self.infra, names))
+        created = {
+            "origin_access_control_id": access_control["Id"],
+            "cdn_function_arn": function["FunctionSummary"]["FunctionMetadata"]["FunctionARN"],
+        }
+        attributes = terraform_attributes(
+            self.infra,
+            names,
+            self.region,
+            self.account_id,
+            self.partition,
+            self.variables,
+            cdn={
+                "origin_access_control": created["origin_access_control_id"],
+                "function_arn": created["cdn_function_arn"],
+                "id": None,
+                "arn": None,
+                "domain_name": None,
+            },
+        )
+        self.distribution = distribution_config(self.infra, attributes, names["bucket"])
+        distribution = cloudfront.create_distribution(DistributionConfig=self.distribution)
+        return {
+            **created,
+            "distribution_id": distribution["Distribution"]["Id"],
+            "distribution_arn": distribution["Distribution"]["ARN"],
+            "distribution_domain": distribution["Distribution"]["DomainName"],
+        }
+
+    def check_cdn(self, names: dict):
+        """What the emulator kept of the distribution, against infra/cdn.tf."""
+        cloudfront = self.aws["cloudfront"]
+
+        def as_declared():
+            found = cloudfront.get_distribution(Id=names["distribution_id"])["Distribution"]
+            expect_equal(
+                distribution_view(found["DistributionConfig"]),
+                distribution_view(self.distribution),
+                "distribution",
+            )
+            access_control = cloudfront.get_origin_access_control(
+                Id=names["origin_access_control_id"]
+            )["OriginAccessControl"]["OriginAccessControlConfig"]
+            expect_equal(access_control, self.access_control, "origin access control")
+
+        (ordered,) = self.distribution["CacheBehaviors"]["Items"]
+        self.checks.check(
+            f"distribution {names['distribution_id']}: origin {names['bucket']} through origin "
+            f"access control {names['origin_access_control_id']} (sigv4, always); "
+            f"{ordered['PathPattern']} {'/'.join(ordered['AllowedMethods']['Items'])} "
+            f"{ordered['ViewerProtocolPolicy']}, managed CachingOptimized and "
+            "SecurityHeadersPolicy; every other path to the 404 function; "
+            f"{self.distribution['PriceClass']}, default certificate (moto keeps neither the "
+            "origin's OriginAccessControlId nor the function association, nor publishes "
+            "functions: those are held to infra/cdn.tf in tests/infra/test_terraform.py)",
+            as_declared,
+        )
+
+        def only_this_distribution_reads_avatars():
+            policy = json.loads(self.aws["s3"].get_bucket_policy(Bucket=names["bucket"])["Policy"])
+            expect_equal(policy, bucket_hardening(self.infra, self.attributes)["policy"], "policy")
+            allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+            expect_equal(
+                [(s["Principal"], s["Action"], s["Resource"], s["Condition"]) for s in allows],
+                [
+                    (
+                        {"Service": "cloudfront.amazonaws.com"},
+                        "s3:GetObject",
+                        f"arn:{self.partition}:s3:::{names['bucket']}/avatars/*",
+                        {"StringEquals": {"AWS:SourceArn": names["distribution_arn"]}},
+                    )
+                ],
+                "grants",
+            )
+
+        self.checks.check(
+            f"bucket {names['bucket']}: policy TLS only, and s3:GetObject on avatars/* alone "
+            f"for cloudfront.amazonaws.com from distribution {names['distribution_id']} alone",
+            only_this_distribution_reads_avatars,
+        )
+
+    def check_seed_upload(self, names: dict):
+        """Run terraform_data.seed_avatars's command as Terraform runs it (/bin/sh
+        -c, its environment, from infra/) against the emulator, and check that
+        each seed avatar is stored as the local stack stores it."""
+        uploads = seed_uploads(self.infra, self.attributes)
+        if shutil.which("aws") is None:
+            self.out(
+                "note: the AWS CLI is not on PATH, so the seed avatars' one-time upload "
+                "(terraform_data.seed_avatars, `aws s3api put-object`) was not run: "
+                "`terraform apply` needs it."
+            )
+            return
+        s3 = self.aws["s3"]
+
+        def stored_as_the_app_expects():
+            for username, command, environment in uploads:
+                answer = subprocess.run(
+                    ["/bin/sh", "-c", command],
+                    cwd=INFRA_DIR,
+                    env={**self.environ, **environment},
+                    capture_output=True,
+                    text=True,
+                    timeout=COMMAND_SECONDS,
+                    check=False,
+                )
+                if answer.returncode != 0:
+                    raise Mismatch(f"{username}: exit status {answer.returncode}: {answer.stderr}")
+                head = s3.head_object(Bucket=names["bucket"], Key=environment["KEY"])
+                body = Path(environment["BODY"]).read_bytes()
+                expect_equal(
+                    (
+                        head["ContentType"],
+                        head.get("CacheControl"),
+                        head["Metadata"],
+                        head["ETag"].strip('"'),
+                    ),
+                    (
+                        "image/png",
+                        AVATAR_CACHE_CONTROL,
+                        {OWNER_METADATA: username},
+                        hashlib.md5(body).hexdigest(),
+                    ),
+                    f"{environment['KEY']}: content type, cache control, metadata, etag",
+                )
+
+        self.checks.check(
+            f"seed avatars: terraform_data.seed_avatars's `aws s3api put-object`, run as "
+            f"Terraform runs it, stores each of the {len(uploads)} as the app stores avatars "
+            "(image/png, immutable for a year, its user as owner)",
+            stored_as_the_app_expects,
+        )
 
     def harden_bucket(self, bucket: str):
         """What infra/storage.tf adds to the bucket, so that `chalice delete` is
         seen to leave it too (the emulator enforces none of it)."""
-        s3, hardening = self.aws["s3"], bucket_hardening(self.infra, bucket)
+        s3, hardening = self.aws["s3"], bucket_hardening(self.infra, self.attributes)
         s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=hardening["ownership"])
         s3.put_public_access_block(
             Bucket=bucket, PublicAccessBlockConfiguration=hardening["public_access_block"]
@@ -143,10 +345,7 @@ class Rehearsal:
         s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(hardening["policy"]))
 
     def outputs(self, names: dict) -> dict:
-        attributes = terraform_attributes(
-            self.infra, names, self.region, self.account_id, self.partition
-        )
-        document = outputs_document(self.infra.outputs, attributes)
+        document = outputs_document(self.infra.outputs, self.attributes)
 
         def arns_are_the_emulators():
             table = self.aws["dynamodb"].describe_table(TableName=names["table"])["Table"]
@@ -157,10 +356,17 @@ class Rehearsal:
                 parameter["ARN"],
                 "session_secret_parameter_arn",
             )
+            expect_equal(
+                document["avatar_base_url"]["value"],
+                f"https://{names['distribution_domain']}/",
+                "avatar_base_url",
+            )
 
+        omitted = sorted(set(self.infra.outputs) - set(document))
         self.checks.check(
-            f"outputs: every output of infra/outputs.tf ({len(document)}), "
-            "the ARNs as the emulator gives them",
+            f"outputs: every output of infra/outputs.tf ({len(document)}"
+            + (f"; {', '.join(omitted)} null, so absent as in Terraform's" if omitted else "")
+            + "), the ARNs and the distribution's domain as the emulator gives them",
             arns_are_the_emulators,
         )
         return document
@@ -214,8 +420,19 @@ class Rehearsal:
         return False
 
     def destroy(self, names: dict):
-        """`terraform destroy`: the bucket (`force_destroy`), the table, the parameter."""
+        """`terraform destroy`: the distribution, its origin access control and
+        function, the bucket (`force_destroy`), the table, the parameter, the
+        functions' log groups."""
+        cloudfront = self.aws["cloudfront"]
+        etag = cloudfront.get_distribution(Id=names["distribution_id"])["ETag"]
+        cloudfront.delete_distribution(Id=names["distribution_id"], IfMatch=etag)
+        cloudfront.delete_origin_access_control(Id=names["origin_access_control_id"])
+        etag = cloudfront.describe_function(Name=names["cdn_function"])["ETag"]
+        cloudfront.delete_function(Name=names["cdn_function"], IfMatch=etag)
         s3 = self.aws["s3"]
+        # The policy goes first, as Terraform destroys it before the bucket: over
+        # the emulator's plain http its TLS-only deny refuses every delete.
+        s3.delete_bucket_policy(Bucket=names["bucket"])
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=names["bucket"]):
             keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
             if keys:
@@ -223,6 +440,8 @@ class Rehearsal:
         s3.delete_bucket(Bucket=names["bucket"])
         self.aws["dynamodb"].delete_table(TableName=names["table"])
         self.aws["ssm"].delete_parameter(Name=names["parameter"])
+        for group in names["log_groups"].values():
+            self.aws["logs"].delete_log_group(logGroupName=group)
 
     # the whole run
 
@@ -241,8 +460,8 @@ class Rehearsal:
                 if not embedded:
                     self.destroy(names)
                     self.out(
-                        f"Removed the bucket, table and parameter from {endpoint}, "
-                        "as `terraform destroy` would."
+                        f"Removed the distribution, bucket, table, parameter and log groups "
+                        f"from {endpoint}, as `terraform destroy` would."
                     )
         return self.summary(started)
 

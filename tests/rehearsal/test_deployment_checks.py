@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from devtools.rehearse.checks import Checks
 from devtools.rehearse.deployment import DeploymentChecks
-from devtools.rehearse.stage import expected_environment, expected_function
+from devtools.rehearse.stage import expected_environment, expected_function, function_config
 from tests.infra.test_configure_stage import SAMPLE_OUTPUT_JSON
 
 REGION = "eu-west-1"
@@ -20,6 +20,7 @@ NAMES = {
     "bucket": "avatars-1a2b3c4d",
     "table": "avatars-users-1a2b3c4d",
     "parameter": "/avatars-1a2b3c4d/session-secret",
+    "distribution_domain": "d111111abcdef8.cloudfront.net",
 }
 LOGGER = "log_pending_upload"
 LAMBDA_TRUST = {
@@ -42,7 +43,10 @@ CONFIG = {
                 "USERS_TABLE": NAMES["table"],
                 "SESSION_SECRET_PARAMETER": NAMES["parameter"],
                 "MAX_UPLOAD_BYTES": str(SAMPLE_OUTPUT_JSON["max_upload_bytes"]["value"]),
+                "AVATAR_BASE_URL": SAMPLE_OUTPUT_JSON["avatar_base_url"]["value"],
+                "DEBUG_ROUTES": "false",
             },
+            "tags": {"Project": "avatars"},
             "lambda_functions": {LOGGER: {"iam_policy_file": f"policy-dev-{LOGGER}.json"}},
         }
     },
@@ -70,7 +74,17 @@ def aws():
         session = boto3.session.Session(region_name=REGION)
         clients = {
             name: session.client(name)
-            for name in ("s3", "lambda", "iam", "events", "apigateway", "ssm", "dynamodb")
+            for name in (
+                "s3",
+                "lambda",
+                "iam",
+                "events",
+                "apigateway",
+                "ssm",
+                "dynamodb",
+                "logs",
+                "cloudfront",
+            )
         }
         clients["s3"].create_bucket(
             Bucket=NAMES["bucket"], CreateBucketConfiguration={"LocationConstraint": REGION}
@@ -78,8 +92,9 @@ def aws():
         yield clients
 
 
-def _deploy_logger(aws, environment=None) -> dict:
-    """The event logger as Chalice deploys it: its role, the function, its environment."""
+def _deploy_logger(aws, environment=None, tags=None) -> dict:
+    """The event logger as Chalice deploys it (its role, the function, its
+    environment and tags) into the log group Terraform made for it."""
     name = f"avatars-dev-{LOGGER}"
     role = aws["iam"].create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
     expected = expected_function(CONFIG, LOGGER)
@@ -92,7 +107,10 @@ def _deploy_logger(aws, environment=None) -> dict:
         MemorySize=expected["memory"],
         Timeout=expected["timeout"],
         Environment={"Variables": environment or expected_environment(CONFIG, LOGGER)},
+        Tags=function_config(CONFIG, LOGGER).tags if tags is None else tags,
     )
+    aws["logs"].create_log_group(logGroupName=f"/aws/lambda/{name}")
+    aws["logs"].put_retention_policy(logGroupName=f"/aws/lambda/{name}", retentionInDays=30)
     return {"arn": function["FunctionArn"], "name": name, "role": name}
 
 
@@ -118,9 +136,10 @@ def test_a_function_whose_environment_names_the_emulator_fails_its_environment_c
     )
 
     assert _fails(lines, "environment exactly") == [
-        f"FAIL function {function['name']}: environment exactly the stage's 4 variables, "
-        "bucket, table, parameter and upload limit as created and output (no endpoint, "
-        "the secret's parameter name only): it names the emulator: AWS_ENDPOINT_URL"
+        f"FAIL function {function['name']}: environment exactly the stage's 6 variables, "
+        "bucket, table, parameter, upload limit, avatar URL (the distribution's) and debug "
+        "routes as created and output (no endpoint, the secret's parameter name only): "
+        "it names the emulator: AWS_ENDPOINT_URL"
     ]
 
 
@@ -223,3 +242,97 @@ def test_a_grant_beyond_the_buckets_fails_the_exact_permissions(aws):
     [line] = _fails(lines, "may invoke it")
     assert line.startswith(f"FAIL function {function['name']}: only s3.amazonaws.com")
     assert "sns.amazonaws.com" in line
+
+
+def _check_logger(aws, function, config=CONFIG, document=SAMPLE_OUTPUT_JSON) -> list:
+    return _run(
+        aws,
+        lambda checks: checks.check_function(
+            function["name"], f"app.{LOGGER}", LOGGER, config, NAMES, document
+        ),
+    )
+
+
+def test_a_function_deployed_as_configured_passes_its_environment_and_tags_checks(aws):
+    function = _deploy_logger(aws)
+
+    lines = _check_logger(aws, function)
+
+    assert not _fails(lines, "environment exactly") and not _fails(lines, "tagged")
+    assert f"ok  function {function['name']}: tagged as Terraform tags what it makes " in "\n".join(
+        lines
+    )
+
+
+def test_a_function_whose_avatar_url_is_not_the_distributions_fails_its_environment_check(aws):
+    environment = {
+        **expected_environment(CONFIG, LOGGER),
+        "AVATAR_BASE_URL": "https://avatars-1a2b3c4d.s3.amazonaws.com/",
+    }
+    function = _deploy_logger(aws, environment)
+
+    [line] = _fails(_check_logger(aws, function), "environment exactly")
+    assert line.endswith("extra [], missing [], different ['AVATAR_BASE_URL']")
+
+
+def test_a_function_with_the_debug_routes_on_where_terraform_says_off_fails(aws):
+    environment = {**expected_environment(CONFIG, LOGGER), "DEBUG_ROUTES": "true"}
+    function = _deploy_logger(aws, environment)
+
+    [line] = _fails(_check_logger(aws, function), "environment exactly")
+    assert line.endswith("different ['DEBUG_ROUTES']")
+
+
+def test_a_function_without_terraforms_tags_fails_its_tags_check(aws):
+    function = _deploy_logger(aws, tags={"aws-chalice": "version=1.34.0:stage=dev:app=avatars"})
+
+    [line] = _fails(_check_logger(aws, function), "tagged as Terraform tags")
+    assert "'Project': 'avatars'" in line
+
+
+def test_a_stage_whose_tags_lack_terraforms_fails_even_if_the_function_has_the_stages(aws):
+    config = json.loads(json.dumps(CONFIG))
+    config["stages"]["dev"]["tags"] = {}
+    function = _deploy_logger(aws, tags=function_config(config, LOGGER).tags)
+
+    [line] = _fails(_check_logger(aws, function, config), "tagged as Terraform tags")
+    assert "lack Terraform's {'Project': 'avatars'}" in line
+
+
+def _check_log_groups(aws):
+    """The log group check of the API's function and the event logger."""
+    lines = _run(
+        aws,
+        lambda checks: checks.check_log_groups(["avatars-dev", f"avatars-dev-{LOGGER}"], 30),
+    )
+    return [line for line in lines if "log groups:" in line]
+
+
+def test_the_log_groups_must_be_exactly_the_functions_own_each_kept_as_long_as_terraform_says(aws):
+    _deploy_logger(aws)
+    aws["logs"].create_log_group(logGroupName="/aws/lambda/avatars-dev")
+    aws["logs"].put_retention_policy(logGroupName="/aws/lambda/avatars-dev", retentionInDays=30)
+
+    [line] = _check_log_groups(aws)
+    assert line == "ok  log groups: exactly the 2 functions' own (Terraform's), each kept 30 days"
+
+
+def test_a_log_group_named_for_the_api_handler_rather_than_its_function_fails(aws):
+    _deploy_logger(aws)
+    # What Chalice 1.34 makes with the stage's log_retention_in_days.
+    for name in ("/aws/lambda/avatars-dev", "/aws/lambda/avatars-dev-api_handler"):
+        aws["logs"].create_log_group(logGroupName=name)
+        aws["logs"].put_retention_policy(logGroupName=name, retentionInDays=30)
+
+    [line] = _check_log_groups(aws)
+    assert line.startswith("FAIL log groups:")
+    assert "/aws/lambda/avatars-dev-api_handler" in line
+
+
+def test_a_log_group_kept_forever_fails(aws):
+    _deploy_logger(aws)
+    aws["logs"].create_log_group(logGroupName="/aws/lambda/avatars-dev")
+
+    [line] = _check_log_groups(aws)
+    assert line.startswith("FAIL log groups:")
+    assert "retention {'/aws/lambda/avatars-dev': None, " in line

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -99,9 +100,25 @@ def test_a_full_rehearsal_passes_every_check_and_leaves_the_checkout_as_it_was()
         "chalice delete --stage dev",
         "after delete: no function avatars-dev*",
         "after delete: parameter /avatars-",
+        # Issue 14: the CDN, the seed images once, log retention, tags.
+        "avatars/* GET/HEAD https-only, managed CachingOptimized and SecurityHeadersPolicy",
+        ": policy TLS only, and s3:GetObject on avatars/* alone for cloudfront.amazonaws.com",
+        "the distribution's domain as the emulator gives them",
+        "avatar URL (the distribution's) and debug routes as created and output",
+        "function avatars-dev: tagged as Terraform tags what it makes (Project=avatars)",
+        "log groups: exactly the 3 functions' own (Terraform's), each kept 30 days",
+        "after delete: distribution ",
+        "after delete: the functions' log groups (Terraform's) as they were",
+        *(
+            ["seed avatars: terraform_data.seed_avatars's `aws s3api put-object`"]
+            if shutil.which("aws")
+            else []
+        ),
     ):
         assert any(what in line for line in checks), f"no check {what!r}:\n{run.stdout}"
     assert '    |   "bucket_name": {' in run.stdout
+    assert '    |   "avatar_base_url": {' in run.stdout
+    assert 'allowed_cors_origins=["https://*.execute-api.eu-west-1.amazonaws.com"]' in run.stdout
     assert re.search(r"^All \d+ checks passed", run.stdout, re.MULTILINE)
     assert after == (status, files)
 

@@ -15,12 +15,17 @@ from devtools.rehearse.chalice_dir import restore_chalice_dir, snapshot_chalice_
 from devtools.rehearse.deployment import lambda_permissions
 from devtools.rehearse.environment import clients_not_at, rehearsal_environ
 from devtools.rehearse.errors import RehearsalError
-from devtools.rehearse.rehearsal import aws_clients
+from devtools.rehearse.rehearsal import apply_variables, aws_clients
 from devtools.rehearse.stage import expected_environment, expected_function
 from devtools.rehearse.terraform import (
+    INFRA_DIR,
     Infra,
     bucket_hardening,
+    distribution_config,
+    distribution_view,
+    interpolate,
     outputs_document,
+    seed_uploads,
     terraform_attributes,
     terraform_names,
 )
@@ -29,6 +34,20 @@ from tests.infra.test_configure_stage import SAMPLE_OUTPUT_JSON
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 EMULATOR = "http://127.0.0.1:5000"
+# What the emulator made of infra/cdn.tf, as the rehearsal reads it back.
+CDN = {
+    "origin_access_control": "E2QWRUHEXAMPLE",
+    "function_arn": "arn:aws:cloudfront::123456789012:function/avatars-1a2b3c4d-not-found",
+    "id": "EDFDVBD6EXAMPLE",
+    "arn": "arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE",
+    "domain_name": "d111111abcdef8.cloudfront.net",
+}
+
+
+def _attributes(infra, suffix="1a2b3c4d", region="eu-west-1", account=ACCOUNT):
+    variables = infra.variables(apply_variables(region))
+    names = terraform_names(infra, suffix, variables)
+    return terraform_attributes(infra, names, region, account, "aws", variables, CDN)
 
 
 @pytest.fixture(scope="module")
@@ -41,25 +60,60 @@ def test_the_names_are_terraforms_for_a_random_suffix(infra):
         "bucket": "avatars-1a2b3c4d",
         "table": "avatars-users-1a2b3c4d",
         "parameter": "/avatars-1a2b3c4d/session-secret",
+        "origin_access_control": "avatars-1a2b3c4d",
+        "cdn_function": "avatars-1a2b3c4d-not-found",
+        # Each function's, named as Chalice names the function (locals of infra/).
+        "log_groups": {
+            "api_handler": "/aws/lambda/avatars-dev",
+            "log_pending_upload": "/aws/lambda/avatars-dev-log_pending_upload",
+            "sweep_orphaned_avatars": "/aws/lambda/avatars-dev-sweep_orphaned_avatars",
+        },
     }
 
 
 def test_the_outputs_document_is_what_terraform_output_json_prints(infra):
-    names = terraform_names(infra, "1a2b3c4d")
-    attributes = terraform_attributes(infra, names, "eu-west-1", ACCOUNT)
-
-    document = outputs_document(infra.outputs, attributes)
+    document = outputs_document(infra.outputs, _attributes(infra))
 
     # The sample the configure step's tests take as Terraform's own output.
     assert document == SAMPLE_OUTPUT_JSON
-    assert set(document) == set(infra.outputs)
+    # alarm_topic_arn is null with the alarms off: Terraform leaves it out.
+    assert set(document) == set(infra.outputs) - {"alarm_topic_arn"}
     assert configure_stage.read_outputs(document)["region"] == "eu-west-1"
 
 
+def test_an_output_that_is_null_is_left_out_as_terraform_leaves_it_out():
+    declared = {"topic": {"value": "${one(aws_sns_topic.alarms[*].arn)}"}, "n": {"value": 1}}
+    attributes = {"one(aws_sns_topic.alarms[*].arn)": None}
+    assert outputs_document(declared, attributes) == {
+        "n": {"sensitive": False, "type": "number", "value": 1}
+    }
+
+
+def test_a_variable_infra_requires_must_be_given_as_apply_takes_it(infra):
+    with pytest.raises(RehearsalError, match="requires allowed_cors_origins"):
+        infra.variables({})
+    with pytest.raises(RehearsalError, match="no variable nonsense"):
+        infra.variables({"nonsense": 1, **apply_variables("eu-west-1")})
+    variables = infra.variables(apply_variables("us-east-1"))
+    # README's first apply, before `chalice deploy` has made the REST API.
+    assert variables["allowed_cors_origins"] == ["https://*.execute-api.us-east-1.amazonaws.com"]
+    assert variables["region"] == "us-east-1"
+    assert variables["log_retention_days"] == 30
+
+
+def test_a_reference_keeps_its_type_alone_and_becomes_text_within_a_string():
+    attributes = {"var.n": 30, "var.flag": False, "local.p": "avatars/"}
+    assert interpolate("${var.n}", attributes) == 30
+    assert interpolate("${var.flag}", attributes) is False
+    assert interpolate("days: ${var.n}, ${local.p}*", attributes) == "days: 30, avatars/*"
+    assert interpolate({"a": ["${local.p}"]}, attributes) == {"a": ["avatars/"]}
+    with pytest.raises(RehearsalError, match="var.missing is not rehearsed"):
+        interpolate("${var.missing}", attributes)
+
+
 def test_the_outputs_follow_the_region_and_account(infra):
-    names = terraform_names(infra, "00ff00ff")
     document = outputs_document(
-        infra.outputs, terraform_attributes(infra, names, "us-east-1", "000000000042")
+        infra.outputs, _attributes(infra, "00ff00ff", "us-east-1", "000000000042")
     )
     assert document["region"]["value"] == "us-east-1"
     assert document["table_arn"]["value"] == (
@@ -302,21 +356,84 @@ def test_it_refuses_to_keep_a_rehearsal_over_uncommitted_changes_to_chalice(
     assert "commit or stash them first" in capsys.readouterr().err
 
 
-def test_the_bucket_is_hardened_as_infra_storage_tf_declares():
-    hardening = bucket_hardening(Infra(), "avatars-0123abcd")
+def test_the_bucket_is_hardened_as_infra_storage_tf_declares(infra):
+    hardening = bucket_hardening(infra, _attributes(infra, "0123abcd"))
     assert hardening["ownership"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     assert set(hardening["public_access_block"].values()) == {True}
     assert len(hardening["public_access_block"]) == 4
     algorithm = hardening["encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
     assert algorithm == {"SSEAlgorithm": "AES256"}
-    [statement] = hardening["policy"]["Statement"]
-    assert (statement["Sid"], statement["Effect"], statement["Action"]) == (
-        "DenyInsecureTransport",
-        "Deny",
-        "s3:*",
-    )
-    assert statement["Resource"] == [
-        "arn:aws:s3:::avatars-0123abcd",
-        "arn:aws:s3:::avatars-0123abcd/*",
-    ]
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # As aws_iam_policy_document writes it: a list of one becomes its item.
+    assert hardening["policy"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::avatars-0123abcd", "arn:aws:s3:::avatars-0123abcd/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "CloudFrontReadsAvatars",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::avatars-0123abcd/avatars/*",
+                "Condition": {"StringEquals": {"AWS:SourceArn": CDN["arn"]}},
+            },
+        ],
+    }
+
+
+def test_the_distribution_is_made_as_infra_cdn_tf_declares_it(infra):
+    config = distribution_config(infra, _attributes(infra), "avatars-1a2b3c4d")
+
+    (origin,) = config["Origins"]["Items"]
+    assert origin == {
+        "Id": "avatars-bucket",
+        "DomainName": "avatars-1a2b3c4d.s3.eu-west-1.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+        "OriginAccessControlId": CDN["origin_access_control"],
+    }
+    (avatars,) = config["CacheBehaviors"]["Items"]
+    default = config["DefaultCacheBehavior"]
+    assert avatars["PathPattern"] == "avatars/*"
+    for behaviour in (avatars, default):
+        assert behaviour["ViewerProtocolPolicy"] == "https-only"
+        assert behaviour["AllowedMethods"]["Items"] == ["GET", "HEAD"]
+        # The managed policies' documented IDs, for the names infra/ looks up.
+        assert behaviour["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"
+        assert behaviour["ResponseHeadersPolicyId"] == "67f7725c-6f97-4210-82d7-5512b31e9d03"
+    assert avatars["FunctionAssociations"] == {"Quantity": 0, "Items": []}
+    assert default["FunctionAssociations"] == {
+        "Quantity": 1,
+        "Items": [{"EventType": "viewer-request", "FunctionARN": CDN["function_arn"]}],
+    }
+    assert config["PriceClass"] == "PriceClass_100"
+    assert config["ViewerCertificate"] == {
+        "CloudFrontDefaultCertificate": True,
+        "MinimumProtocolVersion": "TLSv1",
+    }
+    # What the emulator keeps of it, compared after it is made.
+    view = distribution_view(config)
+    assert view["CacheBehaviors"][0]["PathPattern"] == "avatars/*"
+    assert "OriginAccessControlId" not in view["Origins"][0]
+
+
+def test_the_seed_upload_is_the_provisioners_command_with_each_users_environment(infra):
+    uploads = seed_uploads(infra, _attributes(infra))
+
+    users = json.loads((INFRA_DIR / "seed" / "users.json").read_text())
+    assert [username for username, _, _ in uploads] == [user["Username"] for user in users]
+    username, command, environment = uploads[0]
+    assert command.startswith("aws s3api put-object ")
+    assert environment == {
+        "REGION": "eu-west-1",
+        "BUCKET": "avatars-1a2b3c4d",
+        "KEY": users[0]["Avatar"],
+        "BODY": f"{INFRA_DIR}/seed/{username}.png",
+        "CACHE_CONTROL": "public, max-age=31536000, immutable",
+        "USERNAME": username,
+    }
