@@ -5,10 +5,8 @@ emulator endpoint is removed: `mock_aws` does not intercept a client with a
 custom endpoint, so a test would leave the mock.
 """
 
-import contextlib
 import json
 import os
-from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -61,83 +59,29 @@ local_gateway.apply()
 
 SEED_USERS = [user for user, _ in load_seed()]
 
-# Every AWS call (and presigned URL) the app's clients make during the whole
-# run, as (service, operation, params, presigned): tests/infra/test_policy.py
-# checks the deployed stage's IAM policy against it.
-RECORDED_CALLS = []
 
-
-def record_calls(app_client, into, presigned=True):
-    """Append each call of `app_client` to `into`; with presigned=False, skip
-    presigned URLs (signed locally: no request is made)."""
+def record_calls(app_client, into):
+    """Append each call of `app_client` to `into` as (service, operation,
+    params); presigned URLs are signed locally and make no request, so they
+    are left out."""
 
     def record(params, model, context, **_):
-        is_presigned = bool(context.get("is_presign_request"))
-        if is_presigned and not presigned:
-            return
-        call = (model.service_model.service_name, model.name, dict(params))
-        into.append(call + (is_presigned,) if presigned else call)
+        if not context.get("is_presign_request"):
+            into.append((model.service_model.service_name, model.name, dict(params)))
 
     app_client.meta.events.register("provide-client-params", record)
 
 
-# The same calls by the Lambda function whose handler made them, for the check
-# of each function's own policy: `api_handler` (Chalice's name for the REST
-# API's function) for every `client.http` request, the function's name for
-# every `client.lambda_.invoke`. Calls made outside the test client (a test
-# calling chalicelib directly) are in RECORDED_CALLS only.
-HANDLER_CALLS = defaultdict(list)
+def _check_every_answer(test_client):
+    request = test_client.http.request
 
-# The function the test client is running. A plain variable, not a contextvar:
-# the debug view makes its HEADs on worker threads of its own, which a
-# contextvar does not reach; the test client runs one handler at a time.
-_running = [None]
-
-
-def record_handler_calls(app_client, into):
-    """Append each call `app_client` makes while the test client runs a handler
-    to `into[function name]`, as (service, operation, params, presigned)."""
-
-    def record(params, model, context, **_):
-        function = _running[0]
-        if function is not None:
-            into[function].append(
-                (
-                    model.service_model.service_name,
-                    model.name,
-                    dict(params),
-                    bool(context.get("is_presign_request")),
-                )
-            )
-
-    app_client.meta.events.register("provide-client-params", record)
-
-
-@contextlib.contextmanager
-def _running_as(function):
-    previous, _running[0] = _running[0], function
-    try:
-        yield
-    finally:
-        _running[0] = previous
-
-
-def _attribute_calls_to_functions(test_client):
-    request, invoke = test_client.http.request, test_client.lambda_.invoke
-
-    def request_as_api(method, path, *args, **kwargs):
-        with _running_as("api_handler"):
-            answer = request(method, path, *args, **kwargs)
+    def request_and_check(method, path, *args, **kwargs):
+        answer = request(method, path, *args, **kwargs)
         _assert_as_described(method, path, answer)
         return answer
 
-    def invoke_as_function(function_name, *args, **kwargs):
-        with _running_as(function_name):
-            return invoke(function_name, *args, **kwargs)
-
     # get/post/... call self.request, so the instance's attribute covers them.
-    test_client.http.request = request_as_api
-    test_client.lambda_.invoke = invoke_as_function
+    test_client.http.request = request_and_check
 
 
 def _assert_as_described(method, path, answer):
@@ -156,9 +100,6 @@ def aws():
         s3 = boto3.client("s3", region_name=settings.region)
         dynamodb = boto3.client("dynamodb", region_name=settings.region)
         provision(s3, dynamodb, settings)
-        for app_client in (app_aws.s3_client(), app_aws.dynamodb_client()):
-            record_calls(app_client, RECORDED_CALLS)
-            record_handler_calls(app_client, HANDLER_CALLS)
         yield SimpleNamespace(s3=s3, dynamodb=dynamodb, settings=settings)
         services.reset()
 
@@ -166,7 +107,7 @@ def aws():
 @pytest.fixture
 def client(aws):
     with Client(app, stage_name="local") as test_client:
-        _attribute_calls_to_functions(test_client)
+        _check_every_answer(test_client)
         yield test_client
 
 
@@ -175,5 +116,5 @@ def aws_calls(aws):
     """This test's AWS calls, as (service, operation, params)."""
     calls = []
     for app_client in (app_aws.s3_client(), app_aws.dynamodb_client()):
-        record_calls(app_client, calls, presigned=False)
+        record_calls(app_client, calls)
     return calls
