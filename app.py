@@ -46,7 +46,7 @@ def log_access(event, get_response):
 
 @app.middleware("http")
 def add_security_headers(event, get_response):
-    return with_security_headers(get_response(event), services.s3_origins)
+    return with_security_headers(get_response(event), services.storage_origins)
 
 
 @route("/", "GET")

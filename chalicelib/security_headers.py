@@ -1,6 +1,6 @@
 """The headers every answer carries so a browser gives it no more power than it needs.
 
-The policies are pure functions of the S3 origins the page may reach;
+The policies are pure functions of the storage origins the page may reach;
 `with_security_headers` puts them on an answer (app.py's middleware).
 """
 
@@ -29,21 +29,21 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def page_policy(s3_origins: Iterable[str]) -> str:
+def page_policy(storage_origins: Iterable[str]) -> str:
     """The page's Content-Security-Policy: its own modules and styles, avatars
-    and uploads on S3, and nothing inline.
+    and uploads at `storage_origins` (S3, CloudFront), and nothing inline.
 
     `data:` is for `<link rel="icon" href="data:,">`, which keeps the browser
     from asking for a /favicon.ico that does not exist.
     """
-    s3 = " ".join(sorted(set(s3_origins)))
+    storage = " ".join(sorted(set(storage_origins)))
     return "; ".join(
         [
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
-            f"img-src 'self' data: {s3}",
-            f"connect-src 'self' {s3}",
+            f"img-src 'self' data: {storage}",
+            f"connect-src 'self' {storage}",
             "form-action 'self'",
             "frame-ancestors 'none'",
             "base-uri 'none'",
@@ -51,13 +51,13 @@ def page_policy(s3_origins: Iterable[str]) -> str:
     )
 
 
-def security_headers(content_type: str, s3_origins: Iterable[str]) -> Dict[str, str]:
+def security_headers(content_type: str, storage_origins: Iterable[str]) -> Dict[str, str]:
     """The headers to add to an answer of `content_type`."""
     media_type = content_type.split(";")[0].strip().lower()
     if media_type in PAGE_CONTENT_TYPES:
         return {
             **_EVERY_ANSWER,
-            "Content-Security-Policy": page_policy(s3_origins),
+            "Content-Security-Policy": page_policy(storage_origins),
             # For browsers that predate frame-ancestors.
             "X-Frame-Options": "DENY",
         }
@@ -69,10 +69,12 @@ def security_headers(content_type: str, s3_origins: Iterable[str]) -> Dict[str, 
     }
 
 
-def with_security_headers(response: Response, s3_origins: Callable[[], Iterable[str]]) -> Response:
+def with_security_headers(
+    response: Response, storage_origins: Callable[[], Iterable[str]]
+) -> Response:
     """`response` with the headers of `security_headers`; a header the route set itself stays.
 
-    `s3_origins` is called only for the page's files, the one answer that names them.
+    `storage_origins` is called only for the page's files, the one answer that names them.
     """
     present = {name.lower() for name in response.headers}
     if "content-type" not in present:
@@ -84,10 +86,10 @@ def with_security_headers(response: Response, s3_origins: Callable[[], Iterable[
     )
     is_page = content_type.split(";")[0].strip().lower() in PAGE_CONTENT_TYPES
     try:
-        origins = s3_origins() if is_page else ()
+        origins = storage_origins() if is_page else ()
     except Exception as error:
         # Signing needs credentials: without them the page could load no image.
-        return with_security_headers(answer_to(error), s3_origins)
+        return with_security_headers(answer_to(error), storage_origins)
     for name, value in security_headers(content_type, origins).items():
         if name.lower() not in present:
             response.headers[name] = value

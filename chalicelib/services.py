@@ -56,8 +56,10 @@ def static_assets() -> StaticAssets:
 
 
 @functools.lru_cache(maxsize=1)
-def s3_origins() -> frozenset:
-    # The same for every answer of a process: the bucket and endpoint are fixed.
+def storage_origins() -> frozenset:
+    """Where the page's avatars come from and its uploads go (S3, and
+    CloudFront for avatars where the stage has it): the origins its CSP names.
+    The same for every answer of a process."""
     return frozenset(origin_of(url) for url in upload_service().browser_urls())
 
 
@@ -67,4 +69,4 @@ def reset():
     aws.reset_clients()
     auth.forget_secret()
     static_assets.cache_clear()
-    s3_origins.cache_clear()
+    storage_origins.cache_clear()

@@ -128,7 +128,7 @@ def _answer_unrouted_method(handler):
         path = None
     allowed = allowed_methods(handled_methods(app, path)) if path else []
     response = method_not_allowed(handler.command, path, allowed) if allowed else not_found()
-    answer = with_security_headers(response, services.s3_origins).to_dict()
+    answer = with_security_headers(response, services.storage_origins).to_dict()
     handler._send_http_response(answer["statusCode"], answer["headers"], answer["body"])
 
 

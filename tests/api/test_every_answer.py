@@ -199,7 +199,7 @@ def test_the_page_is_a_json_503_when_the_s3_urls_its_policy_names_cannot_be_sign
         raise NoCredentialsError()
 
     # The one seam: the middleware asks services for the origins on each answer.
-    monkeypatch.setattr(services, "s3_origins", unsigned)
+    monkeypatch.setattr(services, "storage_origins", unsigned)
     answer = client.http.get("/")
     assert answer.status_code == 503
     assert body_of(answer)["error"] == "service_unavailable"

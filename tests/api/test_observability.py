@@ -135,7 +135,7 @@ def test_the_access_line_has_the_final_status_set_by_the_security_headers_middle
         raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "Sign")
 
     # The page's answer becomes a 503 in add_security_headers, after the route.
-    monkeypatch.setattr("chalicelib.services.s3_origins", unsigned)
+    monkeypatch.setattr("chalicelib.services.storage_origins", unsigned)
     answer = client.http.get("/")
 
     (line,) = access_lines(printed())
