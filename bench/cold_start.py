@@ -8,12 +8,9 @@ the app, so the other routes never pay it). Fresh interpreters importing only
 boto3 or only the app are timed as well, alternately, as a cross-check.
 """
 
-import json
-import subprocess
-import sys
-
+from .child import run_python
 from .report import Figure
-from .stack import ROOT, stage_environment
+from .stack import stage_environment
 from .stats import ms, summarize
 
 SECTION = "Cold start (import in a fresh interpreter)"
@@ -68,13 +65,4 @@ def measure_cold_start(runs: int) -> list:
 
 
 def _import_times(names, environment) -> list:
-    completed = subprocess.run(
-        [sys.executable, "-c", _TIMED_IMPORTS.format(names=names)],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"importing {names} failed:\n{completed.stderr}")
-    return json.loads(completed.stdout)
+    return run_python(["-c", _TIMED_IMPORTS.format(names=names)], f"importing {names}", environment)

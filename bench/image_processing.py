@@ -20,6 +20,7 @@ from PIL import Image
 
 from chalicelib.images import AvatarRules
 
+from .child import run_python
 from .image_worker import LIBVIPS_SAVERS, avatar_maker
 from .photos import (
     TWO_MEGAPIXEL_SIZE,
@@ -193,15 +194,7 @@ def run_worker(scratch: Path, library: str, rules, data: bytes, warm_up: bytes, 
         "warm_up": str(scratch / "warm-up"),
         "runs": runs,
     }
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.image_worker", json.dumps(spec)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"the {library} worker failed:\n{completed.stderr}")
-    return json.loads(completed.stdout)
+    return run_python(["-m", "bench.image_worker", json.dumps(spec)], f"the {library} worker")
 
 
 def _growth(result, digits=0) -> str:

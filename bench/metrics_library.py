@@ -23,8 +23,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from typing import Dict, List, Optional, Set
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from .child import run_python
 from .report import Figure
 from .stack import ROOT
 from .stats import alternate, ms, summarize, timing
@@ -206,16 +205,9 @@ def _worker_run(library: str, path: Optional[Path] = None):
     environment.update(AWS_LAMBDA_FUNCTION_NAME="avatars-dev", PYTHONDONTWRITEBYTECODE="1")
 
     def run() -> dict:
-        completed = subprocess.run(
-            [sys.executable, "-m", "bench.metrics_worker", options],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
+        return run_python(
+            ["-m", "bench.metrics_worker", options], f"the {library} worker", environment
         )
-        if completed.returncode != 0:
-            raise RuntimeError(f"the {library} worker failed:\n{completed.stderr}")
-        return json.loads(completed.stdout)
 
     return run
 

@@ -7,6 +7,7 @@ import struct
 import zlib
 
 import pytest
+from botocore.exceptions import ClientError
 from PIL import Image, ImageStat
 
 JSON = {"Content-Type": "application/json"}
@@ -154,3 +155,14 @@ def webp_chunks(data: bytes):
         offset += 8 + size + (size & 1)
     assert offset == len(data), "a chunk runs past the end of the file"
     return chunks
+
+
+def fail_every(client_getter, operation):
+    """Every `operation` of the app's client fails from now on, before it is
+    sent (the client dies with the test's `aws` fixture)."""
+
+    def fail(**_):
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, operation)
+
+    service = client_getter().meta.service_model.service_name
+    client_getter().meta.events.register(f"before-call.{service}.{operation}", fail)

@@ -145,20 +145,13 @@ class Rehearsal:
         origins = self.variables["allowed_cors_origins"]
         provision(self.aws["s3"], self.aws["dynamodb"], settings, cors_origins=origins)
         names.update(self.create_cdn(names))
-        self.attributes = terraform_attributes(
-            self.infra,
+        self.attributes = self.terraform_attributes(
             names,
-            self.region,
-            self.account_id,
-            self.partition,
-            self.variables,
-            cdn={
-                "origin_access_control": names["origin_access_control_id"],
-                "function_arn": names["cdn_function_arn"],
-                "id": names["distribution_id"],
-                "arn": names["distribution_arn"],
-                "domain_name": names["distribution_domain"],
-            },
+            origin_access_control=names["origin_access_control_id"],
+            function_arn=names["cdn_function_arn"],
+            id=names["distribution_id"],
+            arn=names["distribution_arn"],
+            domain_name=names["distribution_domain"],
         )
         # Before the bucket policy: over the emulator's plain http its TLS-only
         # deny would refuse the upload (the AWS CLI uses https on AWS).
@@ -191,6 +184,18 @@ class Rehearsal:
         self.check_cdn(names)
         return names
 
+    def terraform_attributes(self, names: dict, **cdn) -> dict:
+        """`terraform_attributes` of this rehearsal's stack, with the CDN's as given."""
+        return terraform_attributes(
+            self.infra,
+            names,
+            self.region,
+            self.account_id,
+            self.partition,
+            self.variables,
+            cdn=cdn,
+        )
+
     def create_cdn(self, names: dict) -> dict:
         """infra/cdn.tf: the origin access control, the 404 function, the distribution."""
         cloudfront = self.aws["cloudfront"]
@@ -203,20 +208,14 @@ class Rehearsal:
             "origin_access_control_id": access_control["Id"],
             "cdn_function_arn": function["FunctionSummary"]["FunctionMetadata"]["FunctionARN"],
         }
-        attributes = terraform_attributes(
-            self.infra,
+        # The distribution's own attributes do not exist before it does.
+        attributes = self.terraform_attributes(
             names,
-            self.region,
-            self.account_id,
-            self.partition,
-            self.variables,
-            cdn={
-                "origin_access_control": created["origin_access_control_id"],
-                "function_arn": created["cdn_function_arn"],
-                "id": None,
-                "arn": None,
-                "domain_name": None,
-            },
+            origin_access_control=created["origin_access_control_id"],
+            function_arn=created["cdn_function_arn"],
+            id=None,
+            arn=None,
+            domain_name=None,
         )
         self.distribution = distribution_config(self.infra, attributes, names["bucket"])
         distribution = cloudfront.create_distribution(DistributionConfig=self.distribution)

@@ -19,6 +19,7 @@ from chalicelib import auth, metrics
 from chalicelib import aws as app_aws
 from tests.conftest import SEED_USERS
 from tests.helpers import (
+    fail_every,
     finalize,
     image_bytes,
     png_of_black_pixels,
@@ -43,17 +44,6 @@ def printed(capsys):
     """What the app prints from now on (each call reads what is new)."""
     capsys.readouterr()
     return lambda: capsys.readouterr().out
-
-
-def fail_every(client_getter, operation):
-    """Every `operation` of the app's client fails from now on (the client
-    dies with the test's `aws` fixture)."""
-
-    def fail(**_):
-        raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, operation)
-
-    service = client_getter().meta.service_model.service_name
-    client_getter().meta.events.register(f"before-call.{service}.{operation}", fail)
 
 
 # --- The access log ----------------------------------------------------------

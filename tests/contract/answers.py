@@ -88,9 +88,10 @@ def _error_problems(expected, code, status, headers, body, with_body):
         return [f"{status} where the rules say {expected} {code}"]
     found = _media_type_problems(headers, "application/json")
     if with_body:
-        found += _check(_component("schemas", "Error"), _json(body))
-        if _json(body).get("error") != code:
-            found.append(f"error {_json(body).get('error')!r}, not {code!r}")
+        document = _json(body)
+        found += _check(_component("schemas", "Error"), document)
+        if document.get("error") != code:
+            found.append(f"error {document.get('error')!r}, not {code!r}")
     return found
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import openapi_spec_validator
 import pytest
-from botocore.exceptions import ClientError
 
 from app import app
 from chalicelib import auth, services
@@ -29,6 +28,7 @@ from tests.contract import answers
 from tests.helpers import (
     JSON,
     body_of,
+    fail_every,
     finalize,
     image_bytes,
     png_of_black_pixels,
@@ -77,13 +77,7 @@ class Scene:
 
     def failing(self, client_getter, operation):
         """Make every call of `operation` by the app's client fail from now on."""
-
-        def fail(**_):
-            raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, operation)
-
-        events = client_getter().meta.events
-        event = f"before-call.{client_getter().meta.service_model.service_name}.{operation}"
-        events.register(event, fail, unique_id="contract-failure")
+        fail_every(client_getter, operation)
         return self
 
     def secret_from_a_missing_parameter(self):
